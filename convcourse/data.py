@@ -1,0 +1,151 @@
+"""Course data: the small worked examples in ``data/`` and the two public data sets.
+
+Small files live in the repository's ``data/`` folder and are listed, with their
+SHA-256, in ``data/manifest.json``; a file that does not match its manifest entry
+is refused rather than silently used.
+
+The public data sets are loaded by their libraries' own loaders, which download
+them once and cache them:
+
+* ``ascent()``: SciPy's 512x512 grey photo, cached by ``pooch`` under
+  ``$XDG_CACHE_HOME/scipy-data/`` (``~/.cache/scipy-data/`` by default);
+* ``fashion_mnist()``: Keras's Fashion-MNIST, cached under
+  ``$KERAS_HOME/datasets/fashion-mnist/`` (``~/.keras/...`` by default).
+
+To work offline, put the files where those loaders look (see README, "Offline").
+``offline_environment`` builds the two variables for a folder laid out like that.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+FASHION_MNIST_FILES = (
+    "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+)
+
+
+class DataUnavailableError(RuntimeError):
+    """A data set is neither cached nor downloadable; the message says where to put it."""
+
+
+@functools.cache
+def _manifest() -> dict:
+    return json.loads((DATA_DIR / "manifest.json").read_text())["files"]
+
+
+@functools.cache
+def load_course_file(name: str) -> dict:
+    """Read one JSON file from ``data/`` after checking it against the manifest."""
+    entry = _manifest().get(name)
+    if entry is None:
+        raise ValueError(f"{name!r} is not listed in data/manifest.json; known files: {sorted(_manifest())}")
+    raw = (DATA_DIR / name).read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != entry["sha256"]:
+        raise DataUnavailableError(
+            f"data/{name} has been changed: its SHA-256 is {digest}, the manifest expects "
+            f"{entry['sha256']}. Restore it with `git checkout data/{name}`."
+        )
+    return json.loads(raw)
+
+
+def patch_192() -> np.ndarray:
+    """The 3x3 neighbourhood of the pixel of value 192 (uint8), row by row."""
+    return np.array(load_course_file("seed_example.json")["patch"], dtype=np.uint8)
+
+
+def seed_filter() -> np.ndarray:
+    """The seed page's 3x3 filter (float64)."""
+    return np.array(load_course_file("seed_example.json")["filter"], dtype=np.float64)
+
+
+def small_image() -> np.ndarray:
+    """A 6x8 uint8 image whose pixel (2, 3) is the 192 pixel with its neighbourhood."""
+    return np.array(load_course_file("seed_example.json")["small_image"], dtype=np.uint8)
+
+
+def pixel_192_position() -> tuple[int, int]:
+    """(row, column) of the 192 pixel in ``small_image()``."""
+    row, col = load_course_file("seed_example.json")["pixel_192_position"]
+    return row, col
+
+
+def preset_filters() -> dict[str, np.ndarray]:
+    """Named 3x3 filters (float64), in the order the playground lists them."""
+    filters = load_course_file("filters.json")["filters"]
+    return {name: np.array(entry["kernel"], dtype=np.float64) for name, entry in filters.items()}
+
+
+def filter_descriptions() -> dict[str, str]:
+    """One line per preset filter saying what it does to an image."""
+    return {name: entry["what_it_does"] for name, entry in load_course_file("filters.json")["filters"].items()}
+
+
+def ascent() -> np.ndarray:
+    """SciPy's 512x512 uint8 photo of people climbing stairs, from SciPy's own loader."""
+    import scipy.datasets
+
+    try:
+        return scipy.datasets.ascent()
+    except ImportError as error:
+        raise DataUnavailableError(f"SciPy's data sets need the 'pooch' package: {error}") from error
+    except Exception as error:  # pooch raises requests/OS errors of many kinds
+        import pooch
+
+        folder = Path(pooch.os_cache("scipy-data"))
+        raise DataUnavailableError(
+            f"SciPy's 'ascent' image is not in its cache ({folder / 'ascent.dat'}) and could not be "
+            f"downloaded ({type(error).__name__}: {error}). Connect to the internet once, or copy "
+            f"ascent.dat into {folder}, or set XDG_CACHE_HOME to a folder that holds scipy-data/ascent.dat."
+        ) from error
+
+
+def fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[str, ...]]:
+    """Fashion-MNIST from Keras's loader: ``(x_train, y_train), (x_test, y_test), class_names``.
+
+    Images are uint8 arrays of shape (n, 28, 28); labels are integers 0-9 naming
+    ``class_names`` (0 is "T-shirt/top", 9 is "Ankle boot").
+    """
+    from keras import config, datasets
+
+    folder = Path(config.keras_home()) / "datasets" / "fashion-mnist"
+    try:
+        (x_train, y_train), (x_test, y_test) = datasets.fashion_mnist.load_data()
+    except Exception as error:
+        missing = [name for name in FASHION_MNIST_FILES if not (folder / name).exists()]
+        raise DataUnavailableError(
+            f"Fashion-MNIST is not cached in {folder} (missing: {', '.join(missing) or 'none'}) and could "
+            f"not be downloaded ({type(error).__name__}: {error}). Connect to the internet once, or copy "
+            f"the four .gz files into {folder}, or set KERAS_HOME to a folder whose "
+            f"datasets/fashion-mnist holds them."
+        ) from error
+    return (x_train, y_train), (x_test, y_test), FASHION_MNIST_CLASSES
+
+
+def offline_environment(shared_data: str | os.PathLike, keras_home: str | os.PathLike) -> dict[str, str]:
+    """Environment variables that make both loaders read a local copy instead of downloading.
+
+    ``shared_data`` is laid out like the libraries' caches: ``cache/scipy-data/ascent.dat``
+    and ``keras/datasets/fashion-mnist/*.gz``. Keras writes ``keras.json`` into its home,
+    so ``keras_home`` must be writable; it gets a symlink to the Fashion-MNIST folder.
+    """
+    shared_data = Path(shared_data).resolve()
+    link = Path(keras_home) / "datasets" / "fashion-mnist"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(shared_data / "keras" / "datasets" / "fashion-mnist", target_is_directory=True)
+    return {"XDG_CACHE_HOME": str(shared_data / "cache"), "KERAS_HOME": str(Path(keras_home).resolve())}

@@ -1,0 +1,155 @@
+"""Argument checks shared by the course's functions, with errors a learner can act on.
+
+Every graded function starts with one of these calls (it stays in the release,
+above the part the learner writes), so a wrong argument fails at once with a
+sentence that says what was wrong instead of a NumPy traceback deep inside a loop.
+Each function returns its argument in the form the caller should use.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+PADDINGS = ("valid", "same")
+DISPLAY_MODES = ("clip", "rescale")
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def grid(value, name: str = "image") -> np.ndarray:
+    """A 2-D numeric array (an image or a kernel); lists of rows are accepted."""
+    if callable(value):
+        raise ValueError(f"{name} should be an array of numbers, but got the function {getattr(value, '__name__', value)!r}.")
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged lists
+        raise ValueError(f"{name} must be a rectangular grid of numbers: every row the same length ({error}).") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise ValueError(f"{name} must hold numbers, but got {_describe(value)}.")
+    if array.ndim != 2:
+        hint = ""
+        if array.ndim == 3 and 1 in (array.shape[0], array.shape[-1]):
+            hint = " For a one-channel image, drop the channel axis first, e.g. image[..., 0]."
+        raise ValueError(
+            f"{name} must be 2-D (rows x columns), but it has {array.ndim} dimension(s), shape {array.shape}.{hint}"
+        )
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one row and one column.")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values; every pixel must be a finite number.")
+    return array
+
+
+def number(value, name: str) -> float:
+    """A single real number (a fill value)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a single number such as 0 or 255, but got {_describe(value)}.")
+    return value
+
+
+def padding(value) -> str:
+    """One of 'valid' (no padding) or 'same' (pad so the output keeps the input's size)."""
+    if not isinstance(value, str) or value not in PADDINGS:
+        raise ValueError(f"padding must be 'valid' or 'same', but got {value!r}.")
+    return value
+
+
+def positive_int(value, name: str) -> int:
+    """A whole number of at least 1 (a stride, a size)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number such as 1 or 2, but got {_describe(value)}.")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, but got {value}.")
+    return int(value)
+
+
+def non_negative_int(value, name: str) -> int:
+    """A whole number of at least 0 (a padding width)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number such as 0, 1 or 2, but got {_describe(value)}.")
+    if value < 0:
+        raise ValueError(f"{name} cannot be negative, but got {value}.")
+    return int(value)
+
+
+def kernel_size(k: int, n: int, padding_mode: str) -> None:
+    """A k-wide kernel must fit an n-wide image ('valid'), and be odd to have a centre ('same')."""
+    if padding_mode == "same" and k % 2 == 0:
+        raise ValueError(
+            f"'same' padding needs a kernel with an odd size (1, 3, 5, ...) so that it has a centre pixel; "
+            f"this kernel is {k} wide."
+        )
+    if padding_mode == "valid" and k > n:
+        raise ValueError(
+            f"a {k}x{k} kernel does not fit inside an image side of only {n} pixels, so 'valid' filtering "
+            f"has no output there; use a smaller kernel, a larger image, or padding='same'."
+        )
+
+
+def image_and_kernel(image, kernel, padding_mode: str = "valid", stride=1):
+    """Check the arguments of a whole-image filter; returns (image, kernel, stride, padding)."""
+    image = grid(image, "image")
+    kernel = grid(kernel, "kernel")
+    padding_mode = padding(padding_mode)
+    stride = positive_int(stride, "stride")
+    if kernel.shape[0] != kernel.shape[1]:
+        raise ValueError(f"the kernel must be square (k x k), but its shape is {kernel.shape}.")
+    for n in image.shape:
+        kernel_size(kernel.shape[0], n, padding_mode)
+    return image, kernel, stride, padding_mode
+
+
+def patch_and_kernel(patch, kernel):
+    """A neighbourhood and a kernel of the same shape; returns (patch, kernel)."""
+    patch = grid(patch, "patch")
+    kernel = grid(kernel, "kernel")
+    if patch.shape != kernel.shape:
+        raise ValueError(
+            f"patch and kernel must have the same shape, so that every pixel has one weight; "
+            f"got patch {patch.shape} and kernel {kernel.shape}."
+        )
+    return patch, kernel
+
+
+def pixel_window(image, kernel, row, col):
+    """A pixel whose k x k window, centred on it, lies inside the image; returns (image, kernel, row, col)."""
+    image = grid(image, "image")
+    kernel = grid(kernel, "kernel")
+    if kernel.shape[0] != kernel.shape[1] or kernel.shape[0] % 2 == 0:
+        raise ValueError(
+            f"to centre a kernel on a pixel it must be square with an odd size (3x3, 5x5, ...); got {kernel.shape}."
+        )
+    half = kernel.shape[0] // 2
+    for name, index, n in (("row", row, image.shape[0]), ("col", col, image.shape[1])):
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise ValueError(f"{name} must be a whole number, but got {_describe(index)}.")
+        if not half <= index < n - half:
+            raise ValueError(
+                f"{name} {index} is too close to the edge: a {kernel.shape[0]}x{kernel.shape[0]} window centred "
+                f"there would reach outside the image (shape {image.shape}). Choose {name} from {half} to "
+                f"{n - half - 1}."
+            )
+    return image, kernel, int(row), int(col)
+
+
+def size_arguments(n, k, padding_mode, stride):
+    """Arguments of an output-size formula; returns (n, k, padding, stride)."""
+    n = positive_int(n, "n (the input size)")
+    k = positive_int(k, "k (the kernel size)")
+    padding_mode = padding(padding_mode)
+    stride = positive_int(stride, "stride")
+    kernel_size(k, n, padding_mode)
+    return n, k, padding_mode, stride
+
+
+def display_mode(mode) -> str:
+    """How to bring values into 0-255: 'clip' (cut off) or 'rescale' (stretch min..max)."""
+    if not isinstance(mode, str) or mode not in DISPLAY_MODES:
+        raise ValueError(f"mode must be 'clip' or 'rescale', but got {mode!r}.")
+    return mode
