@@ -1,0 +1,43 @@
+# convcourse: `make lab` opens the course, `make test` runs every test.
+# Both build the environment in .venv first if it is missing (Python 3.11+, pip; no conda needed).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.convcourse-installed
+# Offline copies of the public data sets, laid out like the libraries' caches (see README, "Offline").
+CONVCOURSE_OFFLINE_DATA ?= $(wildcard ../shared/data)
+export CONVCOURSE_OFFLINE_DATA
+# nbgrader runs `alembic` by name: the environment's bin/ must come first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: lab test bench release check-release env
+
+lab: $(STAMP)
+	$(BIN)/python -m convcourse.lab
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+release: $(STAMP)
+	$(BIN)/python -m convcourse.release
+
+check-release: $(STAMP)
+	$(BIN)/python -m convcourse.release --check
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "convcourse needs Python 3.11 or newer, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.formgrader
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.assignment_list
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.course_list
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment
+	$(BIN)/jupyter labextension enable @jupyter/nbgrader
+	touch $(STAMP)

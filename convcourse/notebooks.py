@@ -1,0 +1,67 @@
+"""Reading the course's nbgrader notebooks: cells by grade id, answers swapped in, definitions run.
+
+Used by the tests (to build submissions) and the benchmarks (to time a notebook's functions).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+
+from . import COURSE_ROOT as ROOT
+
+SOLUTIONS = ROOT / "solutions"
+RELEASE = ROOT / "notebooks"
+
+
+def notebook_path(lesson: str, release: bool = False) -> Path:
+    return (RELEASE if release else SOLUTIONS) / lesson / f"{lesson}.ipynb"
+
+
+def read(lesson: str, release: bool = False) -> nbformat.NotebookNode:
+    return nbformat.read(notebook_path(lesson, release), as_version=4)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def cell(nb, grade_id: str):
+    """The cell with this nbgrader grade id."""
+    for candidate in nb.cells:
+        if nbgrader_meta(candidate).get("grade_id") == grade_id:
+            return candidate
+    raise KeyError(f"no cell with grade_id {grade_id!r}")
+
+
+def graded_cells(nb) -> dict[str, float]:
+    """grade_id -> points of every autograded test cell."""
+    return {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in nb.cells
+            if c.cell_type == "code" and nbgrader_meta(c).get("grade")}
+
+
+def with_answers(nb, answers: dict[str, str]):
+    """A copy of ``nb`` whose solution cells named in ``answers`` hold the given source."""
+    nb = copy.deepcopy(nb)
+    for grade_id, source in answers.items():
+        target = cell(nb, grade_id)
+        if not nbgrader_meta(target).get("solution"):
+            raise ValueError(f"{grade_id!r} is not an answer cell")
+        target.source = source
+    return nb
+
+
+def definitions(nb) -> dict:
+    """Run the set-up cell, the answer cells and the given function definitions; return the namespace.
+
+    This is how tests (and the benchmarks) use a notebook's functions without running its plots.
+    """
+    namespace: dict = {}
+    for c in nb.cells:
+        meta = nbgrader_meta(c)
+        if c.cell_type == "code" and (meta.get("grade_id") == "setup" or meta.get("solution")
+                                      or c.source.lstrip().startswith("def ")):
+            exec(compile(c.source, f"<{meta.get('grade_id', 'cell')}>", "exec"), namespace)
+    return namespace

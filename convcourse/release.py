@@ -1,0 +1,71 @@
+"""Regenerate the student release ``notebooks/`` from ``solutions/`` with stock nbgrader.
+
+``python -m convcourse.release``          rewrites notebooks/ (what ``make release`` runs)
+``python -m convcourse.release --check``  builds a fresh release elsewhere and reports any difference
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import COURSE_ROOT
+
+
+def lessons(root: Path = COURSE_ROOT) -> list[str]:
+    """Assignment ids: the NN_topic folders of solutions/, in order."""
+    return sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and p.name[:2].isdigit())
+
+
+def nbgrader_environment() -> dict[str, str]:
+    """nbgrader shells out to tools (alembic) that must be found next to this Python."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def generate_release(release_dir: Path, root: Path = COURSE_ROOT) -> None:
+    """Run ``nbgrader generate_assignment`` for every lesson, writing into ``release_dir``."""
+    for lesson in lessons(root):
+        subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force", "--no-db",
+             f"--CourseDirectory.release_directory={release_dir}", "--log-level=WARN"],
+            cwd=root, env=nbgrader_environment(), check=True,
+        )
+
+
+def release_differences(root: Path = COURSE_ROOT) -> list[str]:
+    """Files of notebooks/ that differ from a fresh release (missing, extra or changed)."""
+    with tempfile.TemporaryDirectory() as fresh:
+        generate_release(Path(fresh), root)
+        return _compare(filecmp.dircmp(fresh, root / "notebooks", ignore=[".ipynb_checkpoints"]), "")
+
+
+def _compare(tree: filecmp.dircmp, prefix: str) -> list[str]:
+    found = [f"{prefix}{name}: missing from notebooks/" for name in tree.left_only]
+    found += [f"{prefix}{name}: in notebooks/ but not in the release" for name in tree.right_only]
+    found += [f"{prefix}{name}: out of date" for name in tree.diff_files]
+    for name, sub in tree.subdirs.items():
+        found += _compare(sub, f"{prefix}{name}/")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    if "--check" in argv:
+        differences = release_differences()
+        for line in differences:
+            print(line)
+        if differences:
+            print("notebooks/ is out of date: run `make release`.")
+        return 1 if differences else 0
+    generate_release(COURSE_ROOT / "notebooks")
+    print(f"notebooks/ regenerated from solutions/ for: {', '.join(lessons())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

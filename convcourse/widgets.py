@@ -1,0 +1,181 @@
+"""Interactive experiments, one call each from a notebook.
+
+Each function takes its data as arguments and returns a widget whose controls
+are attributes (``stepper.slider``, ``playground.cells``...), so tests drive them
+from Python exactly as a learner drives them with the mouse.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Callable, Mapping
+
+import ipywidgets as w
+import numpy as np
+from scipy import ndimage
+
+from . import plots, validate
+
+_HIGHLIGHT = "#f5a623"
+
+
+def _grey_cell(value, highlighted: bool) -> str:
+    """One table cell shaded like the pixel it shows."""
+    grey = int(np.clip(value, 0, 255))
+    ink = "#000" if grey > 110 else "#fff"
+    border = f"3px solid {_HIGHLIGHT}" if highlighted else "1px solid #999"
+    return (f'<td style="background: rgb({grey},{grey},{grey}); color: {ink}; border: {border}; '
+            f'width: 2.6em; height: 2.2em; text-align: center; font-family: monospace">{value:g}</td>')
+
+
+def _table(rows: list[str]) -> str:
+    return '<table style="border-collapse: collapse; margin: 0 1.2em 0 0">' + "".join(
+        f"<tr>{row}</tr>" for row in rows) + "</table>"
+
+
+class PixelStepper(w.VBox):
+    """A k x k window that moves over a small image; shows each product and their sum.
+
+    ``slider`` picks the window position (row by row, over every pixel the window
+    fits around); ``view`` is the HTML that shows the image, the products and the sum.
+    """
+
+    def __init__(self, image, kernel, start: tuple[int, int] | None = None):
+        image = validate.grid(image, "image")
+        kernel = validate.grid(kernel, "kernel")
+        validate.pixel_window(image, kernel, kernel.shape[0] // 2, kernel.shape[0] // 2)
+        self.image, self.kernel = image, kernel
+        half = kernel.shape[0] // 2
+        self.positions = [(r, c) for r in range(half, image.shape[0] - half)
+                          for c in range(half, image.shape[1] - half)]
+        first = self.positions.index(start) if start in self.positions else 0
+        self.slider = w.IntSlider(value=first, min=0, max=len(self.positions) - 1, description="window",
+                                  continuous_update=True, readout=False, layout=w.Layout(width="420px"))
+        self.view = w.HTML()
+        self.slider.observe(lambda _: self._draw(), names="value")
+        super().__init__([self.slider, self.view])
+        self._draw()
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(row, col) of the pixel the window is centred on."""
+        return self.positions[self.slider.value]
+
+    @property
+    def products(self) -> np.ndarray:
+        row, col = self.position
+        half = self.kernel.shape[0] // 2
+        window = self.image[row - half:row + half + 1, col - half:col + half + 1].astype(float)
+        return window * self.kernel
+
+    @property
+    def total(self) -> float:
+        """The filtered value of the centre pixel: the sum of the products."""
+        return float(self.products.sum())
+
+    def _draw(self) -> None:
+        row, col = self.position
+        half = self.kernel.shape[0] // 2
+        inside = lambda r, c: abs(r - row) <= half and abs(c - col) <= half  # noqa: E731
+        picture = _table(["".join(_grey_cell(v, inside(r, c)) for c, v in enumerate(line))
+                          for r, line in enumerate(self.image.tolist())])
+        window = self.image[row - half:row + half + 1, col - half:col + half + 1]
+        terms = [f"{p:g} x {k:g}" for p, k in zip(window.ravel().tolist(), self.kernel.ravel().tolist())]
+        products = " + ".join(f"({p:g})" for p in self.products.ravel())
+        self.view.value = (
+            f'<div style="display: flex; align-items: flex-start; flex-wrap: wrap">{picture}'
+            f'<div class="convcourse-stepper-sum" style="font-family: monospace; max-width: 34em">'
+            f"<b>pixel ({row}, {col}), value {self.image[row, col]:g}</b><br>"
+            f"{html.escape(', '.join(terms))}<br>= {html.escape(products)}<br>"
+            f'<b>sum = <span class="convcourse-total">{self.total:g}</span></b></div></div>'
+        )
+
+
+def pixel_stepper(image, kernel, start: tuple[int, int] | None = None) -> PixelStepper:
+    """Step a kernel's window over ``image`` pixel by pixel, showing every product and the sum."""
+    return PixelStepper(image, kernel, start)
+
+
+def _correlate_same_with_scipy(image, kernel, stride=1, padding="same"):
+    """Cross-correlation with zero 'same' padding, by SciPy (fast enough to redraw while typing)."""
+    return ndimage.correlate(np.asarray(image, dtype=float), kernel, mode="constant", cval=0.0)
+
+
+class KernelPlayground(w.VBox):
+    """Pick or type a 3x3 kernel and an image; see the filtered image, clipped or rescaled.
+
+    Controls: ``preset`` (named kernels, or "custom" once a cell is edited), ``cells``
+    (3x3 ``FloatText``), ``image_choice``, ``mode`` ('clip' / 'rescale'). Results:
+    ``filtered`` (raw float sums), ``shown`` (the uint8 picture), ``picture`` (its PNG).
+    """
+
+    CUSTOM = "custom"
+
+    def __init__(self, images: Mapping[str, np.ndarray], presets: Mapping[str, np.ndarray],
+                 display: Callable, correlate: Callable | None = None):
+        if not images or not presets:
+            raise ValueError("kernel_playground needs at least one image and one preset kernel.")
+        self.images = {name: validate.grid(image, f"image {name!r}") for name, image in images.items()}
+        self.presets = {name: validate.grid(kernel, f"kernel {name!r}") for name, kernel in presets.items()}
+        if any(kernel.shape != (3, 3) for kernel in self.presets.values()):
+            raise ValueError("every preset kernel must be 3x3, since the playground edits a 3x3 grid.")
+        self.display, self.correlate = display, correlate or _correlate_same_with_scipy
+        self.preset = w.Dropdown(options=[*self.presets, self.CUSTOM], description="kernel")
+        self.image_choice = w.Dropdown(options=list(self.images), description="image")
+        self.mode = w.ToggleButtons(options=["clip", "rescale"], description="display")
+        self.cells = [[w.FloatText(layout=w.Layout(width="5.5em")) for _ in range(3)] for _ in range(3)]
+        self.original, self.picture = w.Image(format="png"), w.Image(format="png")
+        self.stats = w.HTML()
+        self._loading_preset = False
+        for cell in (c for row in self.cells for c in row):
+            cell.observe(self._on_cell, names="value")
+        self.preset.observe(self._on_preset, names="value")
+        for control in (self.image_choice, self.mode):
+            control.observe(lambda _: self._draw(), names="value")
+        grid = w.VBox([w.HBox(row) for row in self.cells])
+        pictures = w.HBox([w.VBox([w.HTML("<b>original</b>"), self.original]),
+                           w.VBox([w.HTML("<b>filtered</b>"), self.picture])])
+        super().__init__([w.HBox([w.VBox([self.preset, self.image_choice, self.mode]), grid]), self.stats, pictures])
+        self._on_preset()
+
+    @property
+    def kernel(self) -> np.ndarray:
+        return np.array([[cell.value for cell in row] for row in self.cells], dtype=float)
+
+    def _on_preset(self, _=None) -> None:
+        if self.preset.value == self.CUSTOM:
+            return
+        self._loading_preset = True
+        for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
+            cell.value = float(value)
+        self._loading_preset = False
+        self._draw()
+
+    def _on_cell(self, _) -> None:
+        if self._loading_preset:
+            return
+        if self.preset.value != self.CUSTOM and not np.array_equal(self.kernel, self.presets[self.preset.value]):
+            self._loading_preset = True  # switching the label must not reload the preset's numbers
+            self.preset.value = self.CUSTOM
+            self._loading_preset = False
+        self._draw()
+
+    def _draw(self) -> None:
+        image = self.images[self.image_choice.value]
+        self.filtered = np.asarray(self.correlate(image, self.kernel, 1, "same"), dtype=float)
+        self.shown = np.asarray(self.display(self.filtered, self.mode.value))
+        self.original.value = plots.grey_png(image)
+        self.picture.value = plots.grey_png(self.shown)
+        outside = int(np.sum((self.filtered < 0) | (self.filtered > 255)))
+        self.stats.value = (
+            f"raw sums from {self.filtered.min():.1f} to {self.filtered.max():.1f}; "
+            f"{outside} of {self.filtered.size} pixels fall outside 0-255 and are "
+            f"{'cut off' if self.mode.value == 'clip' else 'squeezed in by rescaling'}."
+        )
+
+
+def kernel_playground(images: Mapping[str, np.ndarray], presets: Mapping[str, np.ndarray],
+                      display: Callable, correlate: Callable | None = None) -> KernelPlayground:
+    """Try kernels on images live. ``display(values, mode)`` turns raw sums into a uint8 picture
+    (pass your ``to_display``); ``correlate`` defaults to SciPy with zero 'same' padding."""
+    return KernelPlayground(images, presets, display, correlate)
