@@ -14,9 +14,10 @@ from . import COURSE_ROOT
 FIRST_LESSON = "notebooks/01_one_pixel/01_one_pixel.ipynb"
 
 
-def lab_command(port: int | None = None, token: str | None = None, open_browser: bool = True) -> list[str]:
-    """The command line that starts JupyterLab at the course root."""
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={COURSE_ROOT}",
+def lab_command(port: int | None = None, token: str | None = None, open_browser: bool = True,
+                root: Path = COURSE_ROOT) -> list[str]:
+    """The command line that starts JupyterLab on the course in ``root`` (the checkout by default)."""
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
                f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}", "--ip=127.0.0.1"]
     if port is not None:
         command += [f"--port={port}", "--ServerApp.port_retries=0"]
