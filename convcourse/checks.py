@@ -79,8 +79,8 @@ MISTAKES = {
         "the size is one too large: a k-wide window fits n - k + 1 times in n pixels, not n - k + 2."
     ),
     "float_size": (
-        "the size is not a whole number: divide with // (floor division), since a window that only "
-        "partly fits produces no output."
+        "the size is a float, not a whole number (int): divide with // (floor division), since a window "
+        "that only partly fits produces no output."
     ),
     "pad_one_side": (
         "only the top and left were padded: pad `width` pixels on all four sides, so each dimension "
@@ -347,8 +347,7 @@ def _assert_size(conv_output_size, n, k, padding, stride, text):
     expected = _count_positions(n, k, padding, stride)
     if isinstance(result, (float, np.floating)):
         if float(result) == expected:
-            raise AssertionError(f"{text} returned {result!r}, a float; sizes are whole numbers, so return an int "
-                                 f"(use // for division).")
+            raise AssertionError(f"{text} returned {result!r}: {MISTAKES['float_size']}")
     elif not isinstance(result, (numbers.Integral, np.integer)) or isinstance(result, bool):
         raise AssertionError(f"{text} returned {result!r}; it should return a whole number (an int).")
     _assert_matches(result, expected, text, _size_suspects(n, k, padding, stride))
@@ -440,13 +439,34 @@ def _correlate_suspects(image, kernel, stride, padding):
     return suspects
 
 
+def _helper_mistake(correlate2d) -> str | None:
+    """The failure of the learner's conv_output_size or pad2d, when correlate2d calls it and it is wrong."""
+    code, namespace = getattr(correlate2d, "__code__", None), getattr(correlate2d, "__globals__", {})
+    for name, check in (("conv_output_size", check_conv_output_size), ("pad2d", check_pad2d)):
+        if code is not None and name in code.co_names and callable(namespace.get(name)):
+            try:
+                check(namespace[name])
+            except AssertionError as error:
+                return f"it calls your {name}, which is not right yet; fix that first: {error}"
+            except Exception as error:  # noqa: BLE001 - whatever the helper does, it is the thing to fix
+                return f"it calls your {name}, which fails its own check first with {type(error).__name__}: {error}"
+    return None
+
+
 def _assert_correlate(correlate2d, image, kernel, stride, padding, text):
-    result = _call(correlate2d, text, image, kernel, stride, padding)
-    if isinstance(result, np.ndarray) and result.dtype == np.uint8:
-        raise AssertionError(f"{text} returned a uint8 array: {MISTAKES['uint8']}")
-    expected = scipy_correlate2d(image, kernel, stride, padding)
-    _assert_matches(result, expected, text, _correlate_suspects(image, kernel, stride, padding),
-                    atol=1e-6 * max(1.0, float(np.abs(expected).max())))
+    try:
+        result = _call(correlate2d, text, image, kernel, stride, padding)
+        if isinstance(result, np.ndarray) and result.dtype == np.uint8:
+            raise AssertionError(f"{text} returned a uint8 array: {MISTAKES['uint8']}")
+        expected = scipy_correlate2d(image, kernel, stride, padding)
+        _assert_matches(result, expected, text, _correlate_suspects(image, kernel, stride, padding),
+                        atol=1e-6 * max(1.0, float(np.abs(expected).max())))
+    except Exception as error:
+        # A wrong pad2d or conv_output_size breaks correlate2d too (often with a bare NumPy error): name it.
+        helper = _helper_mistake(correlate2d)
+        if helper is None:
+            raise
+        raise AssertionError(f"{text} failed ({type(error).__name__}), and {helper}") from error
 
 
 def check_correlate2d_valid(correlate2d: Callable) -> None:
@@ -500,7 +520,12 @@ def _display_suspects(values, mode):
     if mode == "clip":
         return [(np.asarray(values).astype(np.int64).astype(np.uint8), "display_wrapped"),
                 (np.rint(values).astype(np.int64).astype(np.uint8), "display_wrapped")]
-    return [(values / values.max() * 255, "rescale_no_min"), (clipped, "rescale_clipped")]
+    with np.errstate(all="ignore"):  # suspects are only compared, never shown
+        no_min = values / values.max() * 255
+        # ... and as a learner returns it: clipped, or converted to uint8 so that negatives wrap around.
+        no_min_shown = (np.clip(no_min, 0, 255), no_min.astype(np.int64).astype(np.uint8),
+                        np.rint(no_min).astype(np.int64).astype(np.uint8))
+    return [(wrong, "rescale_no_min") for wrong in (no_min, *no_min_shown)] + [(clipped, "rescale_clipped")]
 
 
 def _expected_display(values, mode):

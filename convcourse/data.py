@@ -122,9 +122,10 @@ def fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np
     Images are uint8 arrays of shape (n, 28, 28); labels are integers 0-9 naming
     ``class_names`` (0 is "T-shirt/top", 9 is "Ankle boot").
     """
-    from keras import config, datasets
+    from keras import datasets
 
-    folder = Path(config.keras_home()) / "datasets" / "fashion-mnist"
+    # Where Keras's loader caches it (Keras reads KERAS_HOME the same way).
+    folder = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "fashion-mnist"
     try:
         (x_train, y_train), (x_test, y_test) = datasets.fashion_mnist.load_data()
     except Exception as error:

@@ -66,9 +66,9 @@ def filter_gallery(image, filters: Mapping[str, np.ndarray], correlate: Callable
 
 
 def grey_png(image: np.ndarray) -> bytes:
-    """A uint8 image encoded as PNG bytes (for ``ipywidgets.Image``), one grey level per value."""
-    from matplotlib.image import imsave
+    """A uint8 image encoded as an 8-bit grey PNG (for ``ipywidgets.Image``), exactly one level per value."""
+    from PIL import Image  # Pillow comes with matplotlib
 
     buffer = io.BytesIO()
-    imsave(buffer, np.asarray(image), cmap="gray", vmin=0, vmax=255, format="png")
+    Image.fromarray(np.asarray(image, dtype=np.uint8))  # 2-D uint8 is 8-bit grey.save(buffer, format="png")
     return buffer.getvalue()

@@ -1,0 +1,93 @@
+"""The set-up contract: pyproject.toml and environment.yml agree, the Makefile and README keep their promises."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+
+import yaml
+
+from convcourse import COURSE_ROOT
+
+
+def _pyproject_requirements() -> list[str]:
+    project = tomllib.loads((COURSE_ROOT / "pyproject.toml").read_text())["project"]
+    return project["dependencies"] + project["optional-dependencies"]["dev"]
+
+
+def _conda_pip_requirements() -> list[str]:
+    environment = yaml.safe_load((COURSE_ROOT / "environment.yml").read_text())
+    pip_sections = [item["pip"] for item in environment["dependencies"] if isinstance(item, dict)]
+    assert len(pip_sections) == 1, "environment.yml should have exactly one pip: section"
+    return [line for line in pip_sections[0] if not line.startswith("-e")]
+
+
+def _normalise(requirement: str) -> tuple[str, str]:
+    name, spec = re.match(r"([A-Za-z0-9_.\-\[\]]+)\s*(.*)", requirement).groups()
+    return name.lower().replace("_", "-"), ",".join(sorted(part.strip() for part in spec.split(",") if part.strip()))
+
+
+def test_environment_yml_lists_exactly_the_pip_requirements():
+    assert sorted(map(_normalise, _conda_pip_requirements())) == sorted(map(_normalise, _pyproject_requirements()))
+
+
+def test_environment_yml_installs_the_project_and_pins_python():
+    environment = yaml.safe_load((COURSE_ROOT / "environment.yml").read_text())
+    assert any(str(d).startswith("python>=3.11") for d in environment["dependencies"])
+    pip = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    assert "-e ." in pip
+
+
+def test_every_dependency_has_a_version_range():
+    for requirement in _pyproject_requirements():
+        assert re.search(r">=.*<", requirement), f"{requirement} needs a lower and an upper bound"
+
+
+def test_installed_versions_satisfy_the_design():
+    import keras
+    import nbgrader
+    import numpy
+
+    assert keras.__version__.startswith("3."), "the course is written for Keras 3"
+    assert nbgrader.__version__.startswith("0.9."), nbgrader.__version__
+    assert numpy.__version__.startswith("2."), numpy.__version__
+
+
+def test_nbgrader_lab_and_server_extensions_are_enabled():
+    jupyter = [sys.executable, "-m", "jupyter"]
+    servers = subprocess.run(jupyter + ["server", "extension", "list"], capture_output=True, text=True)
+    listing = servers.stdout + servers.stderr
+    for extension in ("formgrader", "assignment_list", "course_list", "validate_assignment"):
+        assert re.search(rf"nbgrader\.server_extensions\.{extension}\s+\S*enabled", listing), listing
+    labs = subprocess.run(jupyter + ["labextension", "list"], capture_output=True, text=True)
+    assert re.search(r"@jupyter/nbgrader v0\.9\.\S+\s+\S*enabled", labs.stdout + labs.stderr)
+
+
+def test_readme_puts_the_two_commands_first_and_names_every_make_target():
+    readme = (COURSE_ROOT / "README.md").read_text()
+    first_commands = re.findall(r"^make (\w+)", readme, flags=re.M)[:2]
+    assert first_commands == ["lab", "test"], first_commands
+    makefile = (COURSE_ROOT / "Makefile").read_text()
+    for target in ("lab", "test", "bench", "release"):
+        assert re.search(rf"^{target}:", makefile, flags=re.M), f"Makefile has no {target} target"
+        assert f"make {target}" in readme, f"README does not explain make {target}"
+
+
+def test_ci_script_runs_make_test_and_treats_no_tests_as_failure():
+    script = (COURSE_ROOT / ".ci" / "run").read_text()
+    assert "make test" in script
+    assert "chromium" in script, ".ci/run must install the browser the browser test needs"
+    # pytest exits 5 when it collected nothing; make propagates any non-zero exit as failure.
+    assert "set -e" in script
+
+
+def test_notebooks_are_committed_without_outputs():
+    import nbformat
+
+    for path in list((COURSE_ROOT / "solutions").rglob("*.ipynb")) + list((COURSE_ROOT / "notebooks").rglob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path} has outputs"

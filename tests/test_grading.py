@@ -1,0 +1,126 @@
+"""Real nbgrader, end to end: four students submit lessons 01 and 02; exact scores from the gradebook."""
+
+from __future__ import annotations
+
+import html
+import shutil
+
+import pytest
+
+from convcourse import checks, notebooks
+from nbgrader_course import Course, error_text
+
+LESSONS = ("01_one_pixel", "02_whole_image")
+
+# What each student changes in the release notebook (answer-cell grade id -> new source).
+FLIPPED_FILTER_PIXEL = '''
+def filter_pixel(image, kernel, row, col):
+    image, kernel, row, col = validate.pixel_window(image, kernel, row, col)
+    half = kernel.shape[0] // 2
+    window = image[row - half:row + half + 1, col - half:col + half + 1]
+    return weighted_sum(window, kernel[::-1, ::-1])  # "convolution" flips the kernel
+'''
+FLIPPED_CORRELATE2D = '''
+from scipy.signal import convolve2d
+
+def correlate2d(image, kernel, stride=1, padding="valid"):
+    image, kernel, stride, padding = validate.image_and_kernel(image, kernel, padding, stride)
+    return convolve2d(image.astype(float), kernel, mode=padding)[::stride, ::stride]
+'''
+CORNER_FILTER_PIXEL = '''
+def filter_pixel(image, kernel, row, col):
+    image, kernel, row, col = validate.pixel_window(image, kernel, row, col)
+    k = kernel.shape[0]
+    return weighted_sum(image[row:row + k, col:col + k], kernel)
+'''
+SHORT_OUTPUT_SIZE = '''
+def conv_output_size(n, k, padding="valid", stride=1):
+    n, k, padding, stride = validate.size_arguments(n, k, padding, stride)
+    pad = (k - 1) // 2 if padding == "same" else 0
+    return (n + 2 * pad - k) // stride
+'''
+
+
+def _solution_answers(lesson: str) -> dict[str, str]:
+    source = notebooks.read(lesson)
+    return {notebooks.nbgrader_meta(cell)["grade_id"]: cell.source for cell in source.cells
+            if notebooks.nbgrader_meta(cell).get("solution")}
+
+
+STUDENTS = {
+    # student: {lesson: answers}, built on the lesson's release notebook
+    "alice_solution": {lesson: _solution_answers(lesson) for lesson in LESSONS},
+    "bob_untouched": {lesson: {} for lesson in LESSONS},
+    "carol_flipped": {"01_one_pixel": {"weighted_sum": _solution_answers("01_one_pixel")["weighted_sum"],
+                                       "filter_pixel": FLIPPED_FILTER_PIXEL},
+                      "02_whole_image": {**_solution_answers("02_whole_image"), "correlate2d": FLIPPED_CORRELATE2D}},
+    "dave_off_by_one": {"01_one_pixel": {"weighted_sum": _solution_answers("01_one_pixel")["weighted_sum"],
+                                         "filter_pixel": CORNER_FILTER_PIXEL},
+                        "02_whole_image": {**_solution_answers("02_whole_image"),
+                                           "conv_output_size": SHORT_OUTPUT_SIZE}},
+}
+
+EXPECTED_TOTALS = {
+    "alice_solution": {"01_one_pixel": 6, "02_whole_image": 9},
+    "bob_untouched": {"01_one_pixel": 0, "02_whole_image": 0},
+    "carol_flipped": {"01_one_pixel": 3, "02_whole_image": 4},   # correlate2d's 5 points lost
+    "dave_off_by_one": {"01_one_pixel": 3, "02_whole_image": 2},  # conv_output_size and every correlate2d cell
+}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory, artifacts):
+    course = Course(tmp_path_factory.mktemp("class"), LESSONS)
+    for student, lessons in STUDENTS.items():
+        for lesson, answers in lessons.items():
+            course.submit(student, lesson, notebooks.with_answers(course.release_notebook(lesson), answers))
+    for lesson in LESSONS:
+        course.autograde(lesson)
+        course.generate_feedback(lesson)
+    shutil.copytree(course.root / "feedback", artifacts / "feedback", dirs_exist_ok=True)
+    return course
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", STUDENTS)
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_each_student_gets_exactly_the_expected_score(graded_class, student, lesson):
+    assert graded_class.total_score(student, lesson) == EXPECTED_TOTALS[student][lesson]
+
+
+@pytest.mark.slow
+def test_the_solution_gets_every_point_of_every_test_cell(graded_class):
+    for lesson in LESSONS:
+        points = notebooks.graded_cells(notebooks.read(lesson))
+        scores = graded_class.cell_scores("alice_solution", lesson)
+        assert {cell: scores[cell] for cell in points} == points
+
+
+@pytest.mark.slow
+def test_untouched_release_scores_zero_without_crashing_the_grader(graded_class):
+    for lesson in LESSONS:
+        autograded = graded_class.autograded_notebook("bob_untouched", lesson)
+        for grade_id in notebooks.graded_cells(notebooks.read(lesson)):
+            assert "NotImplementedError" in error_text(autograded, grade_id)
+
+
+@pytest.mark.slow
+def test_partial_marks_land_on_the_right_cells(graded_class):
+    carol = graded_class.cell_scores("carol_flipped", "02_whole_image")
+    assert carol["conv_output_size_worked_sizes"] == 2 and carol["pad2d_border"] == 1
+    assert all(carol[cell] == 0 for cell in ("correlate2d_valid", "correlate2d_stride", "correlate2d_same",
+                                            "correlate2d_uint8"))
+    dave = graded_class.cell_scores("dave_off_by_one", "01_one_pixel")
+    assert dave == {"weighted_sum_seed_pixel": 3, "filter_pixel_small_image": 0, "why_keep_577": 0}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student, lesson, mistake", [
+    ("carol_flipped", "01_one_pixel", "flipped"),
+    ("carol_flipped", "02_whole_image", "flipped"),
+    ("dave_off_by_one", "01_one_pixel", "corner"),
+    ("dave_off_by_one", "02_whole_image", "size_short"),
+])
+def test_feedback_html_names_the_mistake(graded_class, student, lesson, mistake):
+    feedback = html.unescape(graded_class.feedback_html(student, lesson))
+    assert checks.MISTAKES[mistake] in feedback
