@@ -152,3 +152,17 @@ def offline_environment(shared_data: str | os.PathLike, keras_home: str | os.Pat
     if not link.exists():
         link.symlink_to(shared_data / "keras" / "datasets" / "fashion-mnist", target_is_directory=True)
     return {"XDG_CACHE_HOME": str(shared_data / "cache"), "KERAS_HOME": str(Path(keras_home).resolve())}
+
+
+def use_offline_data(keras_home: str | os.PathLike, fallback: str | os.PathLike | None = None) -> Path | None:
+    """Point both loaders at ``$CONVCOURSE_OFFLINE_DATA`` (or ``fallback`` when that folder exists).
+
+    Sets the variables in ``os.environ`` so that child processes (kernels, nbgrader) inherit them;
+    returns the folder used, or None when there is none and the libraries will download as usual.
+    """
+    configured = os.environ.get("CONVCOURSE_OFFLINE_DATA")
+    folder = Path(configured) if configured else (Path(fallback) if fallback is not None else None)
+    if folder is None or not (folder / "keras").is_dir():
+        return None
+    os.environ.update(offline_environment(folder, keras_home))
+    return folder

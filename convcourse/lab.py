@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from . import COURSE_ROOT
+from .data import use_offline_data
 FIRST_LESSON = "notebooks/01_one_pixel/01_one_pixel.ipynb"
 
 
@@ -31,11 +32,7 @@ def lab_command(port: int | None = None, token: str | None = None, open_browser:
 
 
 def main(argv: list[str]) -> None:
-    offline = os.environ.get("CONVCOURSE_OFFLINE_DATA")
-    if offline:  # read the data sets from a local copy instead of downloading them
-        from .data import offline_environment
-
-        os.environ.update(offline_environment(offline, COURSE_ROOT / ".cache" / "keras"))
+    use_offline_data(COURSE_ROOT / ".cache" / "keras")  # only when CONVCOURSE_OFFLINE_DATA is set
     command = lab_command(open_browser="--no-browser" not in argv)
     command += [arg for arg in argv if arg != "--no-browser"]
     print("Starting JupyterLab on the course:", " ".join(command[2:]), flush=True)

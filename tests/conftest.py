@@ -9,26 +9,17 @@ from pathlib import Path
 import pytest
 
 from convcourse import COURSE_ROOT
-from convcourse.data import offline_environment
+from convcourse.data import use_offline_data
 
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers: nbgrader_course, ...
 
 ARTIFACTS = COURSE_ROOT / "test-artifacts"
 
 
-def _offline_data() -> Path | None:
-    """CONVCOURSE_OFFLINE_DATA, or ../shared/data beside the checkout (CI), or None (download)."""
-    configured = os.environ.get("CONVCOURSE_OFFLINE_DATA")
-    candidate = Path(configured) if configured else COURSE_ROOT.parent / "shared" / "data"
-    return candidate if (candidate / "keras").is_dir() else None
-
-
 def pytest_configure(config):
-    # Set before any test imports SciPy's or Keras's loaders; subprocesses (nbgrader, kernels) inherit it.
-    offline = _offline_data()
-    if offline is not None:
-        keras_home = Path(config.cache.mkdir("keras-home"))
-        os.environ.update(offline_environment(offline, keras_home))
+    # Before any test imports SciPy's or Keras's loaders; subprocesses (nbgrader, kernels) inherit it.
+    # CONVCOURSE_OFFLINE_DATA, else ../shared/data beside the checkout (CI), else the libraries download.
+    use_offline_data(config.cache.mkdir("keras-home"), fallback=COURSE_ROOT.parent / "shared" / "data")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ.setdefault("MPLBACKEND", "Agg")
