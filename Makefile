@@ -13,8 +13,11 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: lab test bench release check-release env
 
+# Extra JupyterLab options, e.g. make lab LAB_ARGS="--port=8899 --no-browser"
+LAB_ARGS ?=
+
 lab: $(STAMP)
-	$(BIN)/python -m convcourse.lab
+	$(BIN)/python -m convcourse.lab $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
