@@ -70,5 +70,5 @@ def grey_png(image: np.ndarray) -> bytes:
     from PIL import Image  # Pillow comes with matplotlib
 
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8))  # 2-D uint8 is 8-bit grey.save(buffer, format="png")
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="png")  # 2-D uint8: 8-bit grey
     return buffer.getvalue()

@@ -16,3 +16,10 @@ def best_time(fn: Callable, *args, repeat: int = 3, **kwargs) -> float:
         fn(*args, **kwargs)
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def timed_call(fn: Callable, *args, **kwargs):
+    """``(result, seconds)`` of one call: for slow functions whose result is needed anyway."""
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start

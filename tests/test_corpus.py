@@ -1,0 +1,181 @@
+"""The corpus of learner submissions against the graded test cells: every classic mistake loses exactly the
+points it should, with a message that names it; every correct alternative, and the reference, gets full marks.
+
+The fast tests run the test cells (with their hidden tests) in-process; the slow ones hand the same
+submissions to real nbgrader, one autograde per lesson, and read the gradebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import warnings
+
+import pytest
+
+from convcourse import checks, notebooks
+from corpus_cases import Case, all_cases
+from nbgrader_course import Course, error_text
+
+CASES = all_cases()
+LESSONS = sorted({case.lesson for case in CASES})
+
+
+def _answer_cells(nb) -> dict[str, str]:
+    """grade id -> source of every code answer cell."""
+    return {notebooks.nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells
+            if c.cell_type == "code" and notebooks.nbgrader_meta(c).get("solution")}
+
+
+def _given_statements(source: str) -> list[str]:
+    """The statements the release gives above the learner's code (argument checks), as AST dumps."""
+    function = ast.parse(source).body[0]
+    body = function.body[1:] if ast.get_docstring(function) is not None else function.body
+    given = []
+    for statement in body:
+        if isinstance(statement, ast.Raise):  # the release's `raise NotImplementedError()`
+            break
+        given.append(ast.dump(statement))
+    return given
+
+
+def _workspace(nb, namespace: dict) -> None:
+    """Add the worked-example variables the test cells read (lesson 01's `patch`, `kernel`) to ``namespace``.
+
+    notebooks.definitions runs only set-up, answer and function cells; a test cell may also print with a
+    variable an earlier ordinary cell assigned. Only those assignments run here, never plots or widgets.
+    """
+    needed: set[str] = set()
+    for grade_id in notebooks.graded_cells(nb):
+        tree = ast.parse(notebooks.cell(nb, grade_id).source)
+        names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+        stored = {n.id for n in names if isinstance(n.ctx, ast.Store)}
+        needed |= {n.id for n in names if isinstance(n.ctx, ast.Load)} - stored
+    needed -= set(namespace) | set(dir(builtins))
+    for c in nb.cells:
+        meta = notebooks.nbgrader_meta(c)
+        if c.cell_type != "code" or meta.get("grade") or meta.get("solution") or meta.get("grade_id") == "setup":
+            continue
+        for statement in ast.parse(c.source).body:
+            if isinstance(statement, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id in needed for t in statement.targets):
+                exec(compile(ast.Module([statement], []), "<workspace>", "exec"), namespace)
+
+
+def failures_of(nb) -> dict[str, str]:
+    """Run every autograded test cell of ``nb`` (hidden tests included); grade id -> error of each that fails.
+
+    As in nbgrader, a cell fails when it raises or when it writes a warning (to stderr).
+    """
+    namespace = notebooks.definitions(nb)
+    _workspace(nb, namespace)
+    failures = {}
+    for grade_id in notebooks.graded_cells(nb):
+        code = compile(notebooks.cell(nb, grade_id).source, f"<{grade_id}>", "exec")
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("always")
+            try:
+                exec(code, dict(namespace))
+            except Exception as error:  # noqa: BLE001 - any error loses the cell's points
+                failures[grade_id] = f"{type(error).__name__}: {error}"
+                continue
+        if caught:
+            failures[grade_id] = f"{caught[0].category.__name__}: {caught[0].message}"
+    return failures
+
+
+def _describe(failures: dict[str, str]) -> str:
+    return "\n".join(f"  {grade_id}: {message[:400]}" for grade_id, message in sorted(failures.items()))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The corpus itself
+
+
+def test_corpus_covers_the_misconceptions():
+    wrong = [case for case in CASES if not case.correct]
+    assert len(wrong) >= 12 and len(CASES) - len(wrong) >= 4
+    for mistake in ("flipped", "transposed", "clipped", "uint8", "size_short", "stride_ignored", "valid_for_same",
+                    "corner", "row_col_swapped", "pad_one_side", "display_wrapped", "rescale_no_min", "float_size"):
+        assert mistake in {case.mistake for case in wrong}, f"no corpus case for {mistake!r}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_case_is_well_formed(case: Case):
+    source = notebooks.read(case.lesson)
+    answer_cells = _answer_cells(source)
+    graded = notebooks.graded_cells(source)
+    assert case.description, f"{case.name}: start with a one-sentence docstring"
+    assert case.mistake is None or case.mistake in checks.MISTAKES
+    assert case.failing <= set(graded), f"unknown test cells: {case.failing - set(graded)}"
+    assert bool(case.failing) == (not case.correct), "a wrong case loses points, a correct one loses none"
+    assert case.path.parent.name == ("correct" if case.correct else "wrong")
+    release = _answer_cells(notebooks.read(case.lesson, release=True))
+    for grade_id, answer in case.answers.items():
+        assert grade_id in answer_cells, f"{grade_id} is not an answer cell of {case.lesson}"
+        function = ast.parse(answer).body[0]
+        assert isinstance(function, ast.FunctionDef) and function.name == grade_id
+        given = _given_statements(release[grade_id])
+        kept = [ast.dump(statement) for statement in function.body[:len(given)]]
+        assert kept == given, f"{case.name}: {grade_id} must start with the release's argument checks"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fast: the test cells in-process
+
+
+def test_reference_solutions_pass_every_test_cell():
+    for lesson in LESSONS:
+        assert failures_of(notebooks.read(lesson)) == {}, lesson
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_case_loses_exactly_its_points(case: Case):
+    submission = notebooks.with_answers(notebooks.read(case.lesson), case.answers)
+    failures = failures_of(submission)
+    assert set(failures) == case.failing, (
+        f"{case.name} ({case.description})\nexpected to fail: {sorted(case.failing)}\nfailed:\n{_describe(failures)}")
+    if not case.correct:
+        expected = checks.MISTAKES[case.mistake]
+        unnamed = {grade_id: message for grade_id, message in failures.items() if expected not in message}
+        assert not unnamed, f"{case.name}: failures that do not name {case.mistake!r}:\n{_describe(unnamed)}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Slow: real nbgrader, one autograde per lesson
+
+REFERENCE = "reference"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_nbgrader_grades_the_corpus(tmp_path, lesson):
+    cases = [case for case in CASES if case.lesson == lesson]
+    course = Course(tmp_path / "course", (lesson,))
+    release = course.release_notebook(lesson)
+    # What a student hands in: the release with the code answer cells filled in; a case's functions replace
+    # their cells, every other answer is the reference one.
+    reference = _answer_cells(notebooks.read(lesson))
+    course.submit(REFERENCE, lesson, notebooks.with_answers(release, reference))
+    for case in cases:
+        course.submit(case.name, lesson, notebooks.with_answers(release, {**reference, **case.answers}))
+    course.autograde(lesson)
+
+    points = notebooks.graded_cells(notebooks.read(lesson))
+    problems = []
+    for student, failing, mistake in [(REFERENCE, frozenset(), None)] + [(c.name, c.failing, c.mistake) for c in cases]:
+        scores = course.cell_scores(student, lesson)  # also the written answers (0 until graded by hand)
+        expected = {grade_id: 0 if grade_id in failing else points[grade_id] for grade_id in points}
+        wrong = {g: (scores.get(g), expected[g]) for g in points if scores.get(g) != expected[g]}
+        if wrong:
+            problems.append(f"{student}: test cells (scored, expected): {wrong}")
+        if mistake is not None:
+            autograded = course.autograded_notebook(student, lesson)
+            for grade_id in sorted(failing):
+                text = error_text(autograded, grade_id)
+                if checks.MISTAKES[mistake] not in text:
+                    problems.append(f"{student}: {grade_id}'s error does not name {mistake!r}: {text[:400]!r}")
+    assert not problems, "\n".join(problems)
+    assert course.total_score(REFERENCE, lesson) == sum(points.values())
