@@ -1,28 +1,17 @@
-"""Learner checks: call a learner's function on known inputs and name the mistake when it is wrong.
-
-Each ``check_*`` takes the learner's function itself, runs it on worked examples
-(and, for the ``*_random`` checks that nbgrader keeps hidden, on seeded random
-inputs), compares with an independent answer (hand-worked values, SciPy, NumPy)
-and raises ``AssertionError`` with a message that says *which* misconception the
-wrong answer matches: a flipped kernel gives 732 instead of 577, a uint8 output
-wraps around, an ignored stride gives the stride-1 size, and so on.
-
-Only the expected answers live here, computed by other libraries; the course's
-own reference solutions live in ``solutions/`` and are never importable.
-"""
+"""Checks for lessons 01 and 02: one pixel, a whole image."""
 
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 from scipy import ndimage, signal
 
-from . import data
+from .. import data
+from .core import MISTAKES, as_numeric, assert_matches, call, random_image, random_kernel, require_function
 
-# One sentence per misconception, so every check names a mistake the same way.
-MISTAKES = {
+MISTAKES.update({
     "flipped": (
         "the kernel is flipped 180 degrees, which is a 'true' convolution. Keras's Conv2D and this course "
         "lay the kernel on the patch as it is (cross-correlation): multiply patch[i, j] by kernel[i, j]."
@@ -48,10 +37,6 @@ MISTAKES = {
         "rows and columns are swapped: image[row, col] is row `row` (counted downwards) and column `col` "
         "(counted to the right); check the order of your indices."
     ),
-    "output_transposed": (
-        "the output has rows and columns swapped: its shape should be (output rows, output columns), "
-        "from the image's height and width in that order."
-    ),
     "stride_ignored": (
         "the stride is ignored: with stride s the window jumps s pixels at a time, so only every s-th "
         "position (0, s, 2s, ...) produces an output pixel."
@@ -70,13 +55,6 @@ MISTAKES = {
     ),
     "edge_padding": (
         "the border was padded with copies of the edge pixels; 'same' padding adds zeros around the image."
-    ),
-    "size_short": (
-        "the size is one too small: n - k counts the steps between window positions, not the positions; "
-        "add 1 (a 3-wide kernel fits 26 times in 28 pixels)."
-    ),
-    "size_long": (
-        "the size is one too large: a k-wide window fits n - k + 1 times in n pixels, not n - k + 2."
     ),
     "float_size": (
         "the size is a float, not a whole number (int): divide with // (floor division), since a window "
@@ -113,110 +91,7 @@ MISTAKES = {
         "'rescale' clipped instead of stretching: it should map the smallest value to 0 and the largest to "
         "255, keeping the order of everything in between."
     ),
-}
-
-_TOLERANCE = dict(rtol=1e-7, atol=1e-6)
-
-
-def _require_function(fn, check_name: str, fn_name: str) -> None:
-    """Learners often pass a result instead of the function; say so plainly."""
-    if not callable(fn):
-        raise ValueError(
-            f"{check_name} needs your function itself, as in {check_name}({fn_name}), without brackets "
-            f"after {fn_name}; it got {type(fn).__name__} {fn!r:.60}."
-        )
-
-
-def _call(fn, call_text: str, *args, **kwargs):
-    """Call the learner's function on copies and fail if it changed its inputs."""
-    originals = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-    result = fn(*args, **kwargs)
-    for before, after in zip(originals, args):
-        if isinstance(after, np.ndarray) and not np.array_equal(before, after):
-            raise AssertionError(
-                f"{call_text} changed its input array in place; a filter should return a new array "
-                f"and leave its inputs as they were (work on a copy)."
-            )
-    return result
-
-
-def _as_numeric(result, call_text: str) -> np.ndarray:
-    """Accept only genuine numbers or numeric arrays; anything else is reported, never compared."""
-    if isinstance(result, (bool, np.bool_)) or result is None:
-        raise AssertionError(f"{call_text} returned {result!r}; it should return numbers. Did you forget `return`?")
-    if isinstance(result, np.ndarray) or isinstance(result, (numbers.Number, np.generic)):
-        array = np.asarray(result)
-        if np.issubdtype(array.dtype, np.number):
-            return array
-    raise AssertionError(
-        f"{call_text} returned {type(result).__name__}; it should return a number or a NumPy array of numbers."
-    )
-
-
-def _equal(actual: np.ndarray, expected: np.ndarray, atol: float = _TOLERANCE["atol"]) -> bool:
-    return actual.shape == expected.shape and bool(
-        np.allclose(actual.astype(np.float64), expected.astype(np.float64), rtol=_TOLERANCE["rtol"], atol=atol)
-    )
-
-
-def _assert_matches(result, expected, call_text: str, suspects: Iterable[tuple[object, str]] = (), atol=None):
-    """Fail unless ``result`` equals ``expected``; when it equals a suspect, name that mistake."""
-    atol = _TOLERANCE["atol"] if atol is None else atol
-    actual = _as_numeric(result, call_text)
-    expected = np.asarray(expected)
-    if _equal(actual, expected, atol):
-        return
-    for wrong, mistake in suspects:
-        wrong = np.asarray(wrong)
-        if not _equal(wrong, expected, atol) and _equal(actual, wrong, atol):
-            raise AssertionError(f"{call_text} returned {_show(actual)}, expected {_show(expected)}: {MISTAKES[mistake]}")
-    if actual.shape != expected.shape:
-        raise AssertionError(
-            f"{call_text} returned shape {actual.shape}, expected {expected.shape}."
-            + _shape_hint(actual.shape, expected.shape)
-        )
-    wrong_cells = ~np.isclose(actual.astype(np.float64), expected.astype(np.float64), rtol=_TOLERANCE["rtol"], atol=atol)
-    if actual.ndim == 0:
-        raise AssertionError(f"{call_text} returned {_show(actual)}, expected {_show(expected)}.")
-    first = tuple(int(i) for i in np.argwhere(wrong_cells)[0])
-    raise AssertionError(
-        f"{call_text} differs from the expected result at {int(wrong_cells.sum())} of {wrong_cells.size} "
-        f"positions; the first is {first}: got {actual[first]!r}, expected {expected[first]!r}."
-    )
-
-
-def _shape_hint(actual: tuple, expected: tuple) -> str:
-    if len(actual) != len(expected):
-        return " The number of dimensions differs: return a single 2-D array."
-    if actual == expected[::-1]:
-        return " " + MISTAKES["output_transposed"]
-    differences = {a - e for a, e in zip(actual, expected)}
-    if differences <= {-1, 0}:
-        return " " + MISTAKES["size_short"]
-    if differences <= {0, 1}:
-        return " " + MISTAKES["size_long"]
-    return " Work the size out with conv_output_size for each dimension."
-
-
-def _show(array: np.ndarray) -> str:
-    if array.ndim == 0:
-        value = array.item()
-        return f"{value:g}" if isinstance(value, float) else str(value)
-    if array.size <= 12:
-        return np.array2string(array, separator=", ").replace("\n", "")
-    return f"an array of shape {array.shape}"
-
-
-def _random_image(rng: np.random.Generator, shape: tuple[int, int], dtype) -> np.ndarray:
-    if np.dtype(dtype) == np.uint8:
-        return rng.integers(0, 256, size=shape, dtype=np.uint8)
-    return rng.normal(0, 50, size=shape)
-
-
-def _random_kernel(rng: np.random.Generator, k: int) -> np.ndarray:
-    """An asymmetric kernel, so a flipped or transposed kernel always gives a different answer."""
-    return np.round(rng.normal(0, 2, size=(k, k)), 2)
-
+})
 
 # ---------------------------------------------------------------------------
 # Lesson 01: one pixel
@@ -236,17 +111,17 @@ def _weighted_sum_suspects(patch, kernel):
 
 def check_weighted_sum(weighted_sum: Callable) -> None:
     """The 192 pixel and the seed's filter give 577; integer pixels never overflow."""
-    _require_function(weighted_sum, "check_weighted_sum", "weighted_sum")
+    require_function(weighted_sum, "check_weighted_sum", "weighted_sum")
     patch, kernel = data.patch_192(), data.seed_filter()
-    result = _call(weighted_sum, "weighted_sum(patch, kernel)", patch, kernel)
+    result = call(weighted_sum, "weighted_sum(patch, kernel)", patch, kernel)
     if np.ndim(result) == 2:
         raise AssertionError(
             "weighted_sum(patch, kernel) returned a 2-D array (the products?); add the products up into one number."
         )
-    _assert_matches(result, 577, "weighted_sum(patch, kernel) on the 192 pixel", _weighted_sum_suspects(patch, kernel))
+    assert_matches(result, 577, "weighted_sum(patch, kernel) on the 192 pixel", _weighted_sum_suspects(patch, kernel))
     blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.uint8)
-    _assert_matches(
-        _call(weighted_sum, "weighted_sum(patch, blur)", patch, blur),
+    assert_matches(
+        call(weighted_sum, "weighted_sum(patch, blur)", patch, blur),
         (patch.astype(int) * blur).sum(),
         "weighted_sum(patch, blur) with a uint8 patch and a uint8 kernel",
         _weighted_sum_suspects(patch, blur),
@@ -255,15 +130,15 @@ def check_weighted_sum(weighted_sum: Callable) -> None:
 
 def check_weighted_sum_random(weighted_sum: Callable, seed: int = 0) -> None:
     """Seeded random patches (1x1, 3x3, 5x5; float and uint8) against SciPy."""
-    _require_function(weighted_sum, "check_weighted_sum_random", "weighted_sum")
+    require_function(weighted_sum, "check_weighted_sum_random", "weighted_sum")
     rng = np.random.default_rng(seed)
     for k in (1, 3, 5):
         for dtype in (np.float64, np.uint8):
-            patch = _random_image(rng, (k, k), dtype)
-            kernel = _random_kernel(rng, k) if dtype == np.float64 else rng.integers(0, 6, (k, k), dtype=np.uint8)
+            patch = random_image(rng, (k, k), dtype)
+            kernel = random_kernel(rng, k) if dtype == np.float64 else rng.integers(0, 6, (k, k), dtype=np.uint8)
             expected = signal.correlate2d(patch.astype(float), kernel.astype(float), "valid").item()
             text = f"weighted_sum on a seeded random {k}x{k} {np.dtype(dtype).name} patch"
-            _assert_matches(_call(weighted_sum, text, patch, kernel), expected, text,
+            assert_matches(call(weighted_sum, text, patch, kernel), expected, text,
                             _weighted_sum_suspects(patch, kernel), atol=1e-6 * max(1.0, abs(expected)))
 
 
@@ -294,28 +169,28 @@ def _filter_pixel_suspects(image, kernel, row, col):
 
 def check_filter_pixel(filter_pixel: Callable) -> None:
     """The 192 pixel of the small image gives 577; another pixel gives its own sum."""
-    _require_function(filter_pixel, "check_filter_pixel", "filter_pixel")
+    require_function(filter_pixel, "check_filter_pixel", "filter_pixel")
     image, kernel = data.small_image(), data.seed_filter()
     row, col = data.pixel_192_position()
     for r, c in ((row, col), (3, 5), (4, 2)):
         text = f"filter_pixel(image, kernel, {r}, {c})"
-        _assert_matches(_call(filter_pixel, text, image, kernel, r, c), _window_sum(image, kernel, r, c),
+        assert_matches(call(filter_pixel, text, image, kernel, r, c), _window_sum(image, kernel, r, c),
                         text, _filter_pixel_suspects(image, kernel, r, c))
 
 
 def check_filter_pixel_random(filter_pixel: Callable, seed: int = 0) -> None:
     """Seeded random non-square images, 3x3 and 5x5 kernels, every kind of position, against SciPy."""
-    _require_function(filter_pixel, "check_filter_pixel_random", "filter_pixel")
+    require_function(filter_pixel, "check_filter_pixel_random", "filter_pixel")
     rng = np.random.default_rng(seed)
     for shape, k, dtype in (((7, 11), 3, np.uint8), ((9, 6), 5, np.float64), ((5, 5), 5, np.uint8), ((8, 13), 3, np.float64)):
-        image, kernel = _random_image(rng, shape, dtype), _random_kernel(rng, k)
+        image, kernel = random_image(rng, shape, dtype), random_kernel(rng, k)
         half = k // 2
         corners = [(half, half), (shape[0] - half - 1, shape[1] - half - 1)]
         middle = [(int(rng.integers(half, shape[0] - half)), int(rng.integers(half, shape[1] - half))) for _ in range(3)]
         for r, c in corners + middle:
             text = (f"filter_pixel on a seeded random {shape[0]}x{shape[1]} {np.dtype(dtype).name} image "
                     f"with a {k}x{k} kernel at ({r}, {c})")
-            _assert_matches(_call(filter_pixel, text, image, kernel, r, c), _window_sum(image, kernel, r, c),
+            assert_matches(call(filter_pixel, text, image, kernel, r, c), _window_sum(image, kernel, r, c),
                             text, _filter_pixel_suspects(image, kernel, r, c))
 
 
@@ -343,19 +218,19 @@ def _size_suspects(n, k, padding, stride):
 
 
 def _assert_size(conv_output_size, n, k, padding, stride, text):
-    result = _call(conv_output_size, text, n, k, padding, stride)
+    result = call(conv_output_size, text, n, k, padding, stride)
     expected = _count_positions(n, k, padding, stride)
     if isinstance(result, (float, np.floating)):
         if float(result) == expected:
             raise AssertionError(f"{text} returned {result!r}: {MISTAKES['float_size']}")
     elif not isinstance(result, (numbers.Integral, np.integer)) or isinstance(result, bool):
         raise AssertionError(f"{text} returned {result!r}; it should return a whole number (an int).")
-    _assert_matches(result, expected, text, _size_suspects(n, k, padding, stride))
+    assert_matches(result, expected, text, _size_suspects(n, k, padding, stride))
 
 
 def check_conv_output_size(conv_output_size: Callable) -> None:
     """Worked sizes: 28 -> 26 with a 3x3 kernel, 'same' keeps 512, stride 2 halves."""
-    _require_function(conv_output_size, "check_conv_output_size", "conv_output_size")
+    require_function(conv_output_size, "check_conv_output_size", "conv_output_size")
     for n, k, padding, stride in ((28, 3, "valid", 1), (13, 3, "valid", 1), (512, 3, "same", 1),
                                   (7, 3, "valid", 2), (28, 5, "same", 2), (9, 3, "valid", 3), (5, 5, "valid", 1)):
         _assert_size(conv_output_size, n, k, padding, stride,
@@ -364,7 +239,7 @@ def check_conv_output_size(conv_output_size: Callable) -> None:
 
 def check_conv_output_size_all(conv_output_size: Callable) -> None:
     """Every n up to 30, odd and even k up to 7, strides 1-4, both paddings, against a count of positions."""
-    _require_function(conv_output_size, "check_conv_output_size_all", "conv_output_size")
+    require_function(conv_output_size, "check_conv_output_size_all", "conv_output_size")
     for padding in ("valid", "same"):
         for stride in range(1, 5):
             for k in range(1, 8):
@@ -385,16 +260,16 @@ def _pad_suspects(image, width, value):
 
 
 def _assert_pad(pad2d, image, width, value, text):
-    result = _call(pad2d, text, image, width, value)
+    result = call(pad2d, text, image, width, value)
     expected = np.pad(image, width, constant_values=value)
-    _assert_matches(result, expected, text, _pad_suspects(image, width, value))
+    assert_matches(result, expected, text, _pad_suspects(image, width, value))
     if result.dtype != image.dtype:
         raise AssertionError(f"{text} returned dtype {result.dtype} for a {image.dtype} image: {MISTAKES['dtype_changed']}")
 
 
 def check_pad2d(pad2d: Callable) -> None:
     """A 2x3 uint8 image padded by 1 becomes 4x5 with a zero border, still uint8."""
-    _require_function(pad2d, "check_pad2d", "pad2d")
+    require_function(pad2d, "check_pad2d", "pad2d")
     image = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.uint8)
     _assert_pad(pad2d, image, 1, 0, "pad2d(image, 1) on a 2x3 uint8 image")
     _assert_pad(pad2d, image.astype(float) / 2, 2, 9, "pad2d(image, 2, value=9) on a 2x3 float image")
@@ -403,11 +278,11 @@ def check_pad2d(pad2d: Callable) -> None:
 
 def check_pad2d_random(pad2d: Callable, seed: int = 0) -> None:
     """Seeded random shapes, widths 0-3, values and dtypes, against np.pad."""
-    _require_function(pad2d, "check_pad2d_random", "pad2d")
+    require_function(pad2d, "check_pad2d_random", "pad2d")
     rng = np.random.default_rng(seed)
     for shape, width, dtype in (((1, 1), 2, np.uint8), ((3, 7), 1, np.float64), ((6, 4), 3, np.uint8), ((5, 5), 0, np.float64)):
         value = int(rng.integers(0, 256))
-        _assert_pad(pad2d, _random_image(rng, shape, dtype), width, value,
+        _assert_pad(pad2d, random_image(rng, shape, dtype), width, value,
                     f"pad2d on a seeded random {shape[0]}x{shape[1]} {np.dtype(dtype).name} image, width {width}")
 
 
@@ -455,11 +330,11 @@ def _helper_mistake(correlate2d) -> str | None:
 
 def _assert_correlate(correlate2d, image, kernel, stride, padding, text):
     try:
-        result = _call(correlate2d, text, image, kernel, stride, padding)
+        result = call(correlate2d, text, image, kernel, stride, padding)
         if isinstance(result, np.ndarray) and result.dtype == np.uint8:
             raise AssertionError(f"{text} returned a uint8 array: {MISTAKES['uint8']}")
         expected = scipy_correlate2d(image, kernel, stride, padding)
-        _assert_matches(result, expected, text, _correlate_suspects(image, kernel, stride, padding),
+        assert_matches(result, expected, text, _correlate_suspects(image, kernel, stride, padding),
                         atol=1e-6 * max(1.0, float(np.abs(expected).max())))
     except Exception as error:
         # A wrong pad2d or conv_output_size breaks correlate2d too (often with a bare NumPy error): name it.
@@ -471,7 +346,7 @@ def _assert_correlate(correlate2d, image, kernel, stride, padding, text):
 
 def check_correlate2d_valid(correlate2d: Callable) -> None:
     """The small image and the seed's filter: a 4x6 result holding 577 where the 192 pixel was."""
-    _require_function(correlate2d, "check_correlate2d_valid", "correlate2d")
+    require_function(correlate2d, "check_correlate2d_valid", "correlate2d")
     image, kernel = data.small_image().astype(float), data.seed_filter()
     _assert_correlate(correlate2d, image, kernel, 1, "valid", "correlate2d(image, seed_filter)")
     _assert_correlate(correlate2d, image, np.array([[2.0]]), 1, "valid", "correlate2d(image, [[2.0]]) (a 1x1 kernel)")
@@ -479,7 +354,7 @@ def check_correlate2d_valid(correlate2d: Callable) -> None:
 
 def check_correlate2d_stride(correlate2d: Callable) -> None:
     """Stride 2 keeps every other window position: 6x8 -> 2x3 with a 3x3 kernel."""
-    _require_function(correlate2d, "check_correlate2d_stride", "correlate2d")
+    require_function(correlate2d, "check_correlate2d_stride", "correlate2d")
     image, kernel = data.small_image().astype(float), data.seed_filter()
     _assert_correlate(correlate2d, image, kernel, 2, "valid", "correlate2d(image, seed_filter, stride=2)")
     _assert_correlate(correlate2d, image, kernel, 3, "valid", "correlate2d(image, seed_filter, stride=3)")
@@ -487,7 +362,7 @@ def check_correlate2d_stride(correlate2d: Callable) -> None:
 
 def check_correlate2d_same(correlate2d: Callable) -> None:
     """'same' padding keeps 6x8 and pads with zeros; with stride 2 it gives 3x4."""
-    _require_function(correlate2d, "check_correlate2d_same", "correlate2d")
+    require_function(correlate2d, "check_correlate2d_same", "correlate2d")
     image, kernel = data.small_image().astype(float), data.seed_filter()
     _assert_correlate(correlate2d, image, kernel, 1, "same", "correlate2d(image, seed_filter, padding='same')")
     _assert_correlate(correlate2d, image, kernel, 2, "same",
@@ -496,7 +371,7 @@ def check_correlate2d_same(correlate2d: Callable) -> None:
 
 def check_correlate2d_uint8(correlate2d: Callable) -> None:
     """A uint8 image gives exact, unclipped sums (577, negative values) in a float result."""
-    _require_function(correlate2d, "check_correlate2d_uint8", "correlate2d")
+    require_function(correlate2d, "check_correlate2d_uint8", "correlate2d")
     image, kernel = data.small_image(), data.seed_filter()
     _assert_correlate(correlate2d, image, kernel, 1, "valid", "correlate2d(uint8_image, seed_filter)")
     outline = np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
@@ -505,11 +380,11 @@ def check_correlate2d_uint8(correlate2d: Callable) -> None:
 
 def check_correlate2d_random(correlate2d: Callable, padding: str = "valid", seed: int = 0) -> None:
     """Seeded random non-square images, 1x1/3x3/5x5 kernels, strides 1-2, float and uint8, against SciPy."""
-    _require_function(correlate2d, "check_correlate2d_random", "correlate2d")
+    require_function(correlate2d, "check_correlate2d_random", "correlate2d")
     rng = np.random.default_rng(seed)
     for shape, k, stride, dtype in (((9, 13), 3, 1, np.float64), ((12, 7), 5, 2, np.uint8), ((6, 6), 1, 1, np.uint8),
                                     ((11, 8), 3, 2, np.float64), ((7, 10), 5, 1, np.uint8), ((5, 9), 5, 2, np.float64)):
-        image, kernel = _random_image(rng, shape, dtype), _random_kernel(rng, k)
+        image, kernel = random_image(rng, shape, dtype), random_kernel(rng, k)
         text = (f"correlate2d on a seeded random {shape[0]}x{shape[1]} {np.dtype(dtype).name} image with a "
                 f"{k}x{k} kernel, stride {stride}, padding {padding!r}")
         _assert_correlate(correlate2d, image, kernel, stride, padding, text)
@@ -538,34 +413,34 @@ def _expected_display(values, mode):
 
 
 def _assert_display(to_display, values, mode, text):
-    result = _call(to_display, text, values, mode)
+    result = call(to_display, text, values, mode)
     # Rounding or truncating to whole numbers are both fine: allow one grey level.
-    _assert_matches(result, _expected_display(values, mode), text, _display_suspects(values, mode), atol=1.0)
+    assert_matches(result, _expected_display(values, mode), text, _display_suspects(values, mode), atol=1.0)
     if result.dtype != np.uint8:
         raise AssertionError(f"{text} returned dtype {result.dtype}: {MISTAKES['display_dtype']}")
 
 
 def check_to_display(to_display: Callable) -> None:
     """Clipping keeps 0-255 and cuts the rest; rescaling maps min..max onto 0..255; both give uint8."""
-    _require_function(to_display, "check_to_display", "to_display")
+    require_function(to_display, "check_to_display", "to_display")
     values = np.array([[-20.0, 0.0, 100.0], [255.0, 300.0, 577.0]])
     _assert_display(to_display, values, "clip", "to_display(values, 'clip')")
     _assert_display(to_display, np.array([[-20.0, 80.0], [180.0, 180.0]]), "rescale", "to_display(values, 'rescale')")
     flat = np.full((2, 3), 7.0)
     with np.errstate(all="raise"):
         try:
-            result = _call(to_display, "to_display(flat, 'rescale')", flat, "rescale")
+            result = call(to_display, "to_display(flat, 'rescale')", flat, "rescale")
         except FloatingPointError as error:
             raise AssertionError(
                 f"to_display(flat, 'rescale') on an image where every pixel is 7 divided by zero ({error}): "
                 f"when max == min there is nothing to stretch; return all zeros."
             ) from None
-    _assert_matches(result, np.zeros((2, 3)), "to_display(flat, 'rescale') on an image where every pixel is 7")
+    assert_matches(result, np.zeros((2, 3)), "to_display(flat, 'rescale') on an image where every pixel is 7")
 
 
 def check_to_display_random(to_display: Callable, seed: int = 0) -> None:
     """Seeded random filter outputs in both modes, against NumPy."""
-    _require_function(to_display, "check_to_display_random", "to_display")
+    require_function(to_display, "check_to_display_random", "to_display")
     rng = np.random.default_rng(seed)
     for shape in ((4, 9), (16, 5), (1, 1)):
         values = rng.normal(100, 300, size=shape)
