@@ -153,3 +153,44 @@ def display_mode(mode) -> str:
     if not isinstance(mode, str) or mode not in DISPLAY_MODES:
         raise ValueError(f"mode must be 'clip' or 'rescale', but got {mode!r}.")
     return mode
+
+
+def pooling(x, size, stride, padding_mode):
+    """Arguments of a pooling function; returns (x, size, stride, padding) with stride defaulting to size.
+
+    ``x`` is one image: (H, W) grey, or (H, W, C) with channels last.
+    """
+    if callable(x):
+        raise ValueError(f"x should be an image array, but got the function {getattr(x, '__name__', x)!r}.")
+    array = np.asarray(x)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)):
+        raise ValueError(f"x must hold numbers, but got {_describe(x)}.")
+    if array.ndim == 4:
+        raise ValueError(
+            f"pool one image at a time: x has shape {array.shape}, which looks like a batch of {array.shape[0]} "
+            f"images; pass x[0] (or loop over the batch)."
+        )
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError(
+            f"x must be one image, (H, W) or (H, W, C) with channels last, but it has shape {array.shape}."
+        )
+    size, stride, padding_mode = _pool_window(min(array.shape[:2]), size, stride, padding_mode)
+    return array, size, stride, padding_mode
+
+
+def pool_size_arguments(n, size, stride, padding_mode):
+    """Arguments of the pooled-size formula; returns (n, size, stride, padding), stride defaulting to size."""
+    n = positive_int(n, "n (the input size)")
+    return (n, *_pool_window(n, size, stride, padding_mode))
+
+
+def _pool_window(n: int, size, stride, padding_mode):
+    size = positive_int(size, "size")
+    stride = size if stride is None else positive_int(stride, "stride")
+    padding_mode = padding(padding_mode)
+    if padding_mode == "valid" and size > n:
+        raise ValueError(
+            f"a {size}x{size} pooling window does not fit inside an image side of only {n} pixels, so 'valid' "
+            f"pooling has no output; use a smaller size or padding='same'."
+        )
+    return size, stride, padding_mode

@@ -179,3 +179,69 @@ def kernel_playground(images: Mapping[str, np.ndarray], presets: Mapping[str, np
     """Try kernels on images live. ``display(values, mode)`` turns raw sums into a uint8 picture
     (pass your ``to_display``); ``correlate`` defaults to SciPy with zero 'same' padding."""
     return KernelPlayground(images, presets, display, correlate)
+
+
+class PoolingExplorer(w.VBox):
+    """Filter an image, then pool it: before and after side by side, with their sizes.
+
+    Controls: ``image_choice``, ``filter_choice`` ("none" or a preset), ``size``, ``stride``
+    ("= size" or a number), ``mode`` ('max' / 'average'), ``relu`` (drop negative responses
+    before pooling, as a Conv2D layer with activation='relu' does). Results: ``filtered``
+    and ``pooled`` (float arrays), ``before`` and ``after`` (their pictures), ``sizes``.
+    """
+
+    SAME_AS_SIZE = "= size"
+
+    def __init__(self, images: Mapping[str, np.ndarray], filters: Mapping[str, np.ndarray],
+                 max_pool: Callable, avg_pool: Callable):
+        if not images:
+            raise ValueError("pooling_explorer needs at least one image.")
+        self.images = {name: validate.grid(image, f"image {name!r}") for name, image in images.items()}
+        self.filters = {name: validate.grid(kernel, f"filter {name!r}") for name, kernel in filters.items()}
+        self.pools = {"max": max_pool, "average": avg_pool}
+        self.image_choice = w.Dropdown(options=list(self.images), description="image")
+        self.filter_choice = w.Dropdown(options=["none", *self.filters], description="filter")
+        self.relu = w.Checkbox(value=True, description="ReLU before pooling")
+        self.size = w.IntSlider(value=2, min=1, max=8, description="pool size")
+        self.stride = w.Dropdown(options=[self.SAME_AS_SIZE, 1, 2, 3, 4, 8], description="stride")
+        self.mode = w.ToggleButtons(options=list(self.pools), description="pooling")
+        self.before, self.after = w.Image(format="png"), w.Image(format="png")
+        self.before_label, self.after_label, self.sizes = w.HTML(), w.HTML(), w.HTML()
+        for control in (self.image_choice, self.filter_choice, self.relu, self.size, self.stride, self.mode):
+            control.observe(lambda _: self._draw(), names="value")
+        controls = w.HBox([w.VBox([self.image_choice, self.filter_choice, self.relu]),
+                           w.VBox([self.size, self.stride, self.mode])])
+        pictures = w.HBox([w.VBox([self.before_label, self.before]), w.VBox([self.after_label, self.after])],
+                          layout=w.Layout(align_items="flex-start"))
+        super().__init__([controls, self.sizes, pictures])
+        self._draw()
+
+    def _draw(self) -> None:
+        image = self.images[self.image_choice.value].astype(float)
+        kernel = self.filters.get(self.filter_choice.value)
+        self.filtered = image if kernel is None else ndimage.correlate(image, kernel, mode="constant", cval=0.0)
+        if self.relu.value:
+            self.filtered = np.maximum(self.filtered, 0.0)
+        stride = None if self.stride.value == self.SAME_AS_SIZE else self.stride.value
+        try:
+            self.pooled = np.asarray(self.pools[self.mode.value](self.filtered, size=self.size.value, stride=stride),
+                                     dtype=float)
+        except Exception as error:  # noqa: BLE001 - the learner's function: show its error in the widget
+            self.pooled = None
+            self.sizes.value = f"<b>cannot pool:</b> {type(error).__name__}: {html.escape(str(error))}"
+            return
+        (rows, cols), (pooled_rows, pooled_cols) = self.filtered.shape, self.pooled.shape
+        self.before.value, self.after.value = plots.stretched_png(self.filtered), plots.stretched_png(self.pooled)
+        self.before_label.value = f"<b>before</b>: {rows}x{cols}"
+        self.after_label.value = f"<b>after {self.mode.value} pooling</b>: {pooled_rows}x{pooled_cols}"
+        self.sizes.value = (
+            f"{rows * cols:,} pixels become {pooled_rows * pooled_cols:,} "
+            f"({pooled_rows * pooled_cols / (rows * cols):.1%} of them); strongest response "
+            f"{self.filtered.max():.1f} before, {self.pooled.max():.1f} after."
+        )
+
+
+def pooling_explorer(images: Mapping[str, np.ndarray], filters: Mapping[str, np.ndarray],
+                     max_pool: Callable, avg_pool: Callable) -> PoolingExplorer:
+    """Filter and pool images interactively with your ``max_pool2d`` and ``avg_pool2d``."""
+    return PoolingExplorer(images, filters, max_pool, avg_pool)

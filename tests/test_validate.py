@@ -15,7 +15,7 @@ KERNEL = np.ones((3, 3))
 def reference():
     """The solution notebooks' functions, lesson 01 and 02 together."""
     functions = {}
-    for lesson in ("01_one_pixel", "02_whole_image"):
+    for lesson in ("01_one_pixel", "02_whole_image", "03_pooling"):
         functions.update(notebooks.definitions(notebooks.read(lesson)))
     return functions
 
@@ -50,6 +50,16 @@ BAD_CALLS = [
     ("correlate2d", (np.zeros((0, 4)), KERNEL), {}, "empty"),
     ("to_display", (IMAGE,), {"mode": "stretch"}, "'clip' or 'rescale'"),
     ("to_display", (np.ones(4),), {}, "must be 2-D"),
+    ("pooled_size", (7, 0), {}, "size must be at least 1"),
+    ("pooled_size", (3, 4), {}, "does not fit"),
+    ("pooled_size", (8, 2), {"stride": 2.0}, "whole number"),
+    ("pooled_size", (8, 2), {"padding": "full"}, "'valid' or 'same'"),
+    ("max_pool2d", (np.zeros((2, 28, 28, 1)),), {}, "pool one image at a time"),
+    ("max_pool2d", (np.zeros(5),), {}, "(H, W) or (H, W, C)"),
+    ("max_pool2d", (np.zeros((3, 3)),), {"size": 4}, "does not fit"),
+    ("max_pool2d", (np.zeros((4, 4)),), {"stride": 0}, "stride must be at least 1"),
+    ("avg_pool2d", (np.array([["a", "b"]]),), {}, "must hold numbers"),
+    ("avg_pool2d", (np.zeros((4, 4)),), {"padding": "SAME"}, "'valid' or 'same'"),
 ]
 
 
@@ -59,6 +69,11 @@ def test_reference_functions_refuse_bad_arguments_in_plain_words(reference, name
         reference[name](*args, **kwargs)
     assert words in str(raised.value)
     assert str(raised.value).endswith("."), "a full sentence, not a bare value"
+
+
+def test_pooling_accepts_even_sizes_with_same_padding(reference):
+    assert reference["pooled_size"](7, 2, None, "same") == 4
+    assert reference["max_pool2d"](np.zeros((7, 7)), 2, None, "same").shape == (4, 4)
 
 
 def test_even_kernels_are_fine_with_valid_padding(reference):
@@ -71,6 +86,8 @@ def test_even_kernels_are_fine_with_valid_padding(reference):
     (checks.check_conv_output_size, "conv_output_size"), (checks.check_pad2d, "pad2d"),
     (checks.check_correlate2d_valid, "correlate2d"), (checks.check_to_display, "to_display"),
     (checks.check_correlate2d_random, "correlate2d"), (checks.check_conv_output_size_all, "conv_output_size"),
+    (checks.check_pooled_size, "pooled_size"), (checks.check_max_pool2d, "max_pool2d"),
+    (checks.check_avg_pool2d_random, "avg_pool2d"),
 ])
 def test_checks_given_a_result_instead_of_the_function_say_so(check, function_name):
     with pytest.raises(ValueError, match=rf"needs your function itself, as in {check.__name__}\({function_name}\)"):

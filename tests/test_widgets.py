@@ -132,3 +132,56 @@ def test_playground_uses_the_learners_functions_when_given():
 def test_grey_png_round_trips_a_uint8_image():
     image = np.array([[0, 128], [255, 7]], dtype=np.uint8)
     assert np.array_equal(_png_pixels(plots.grey_png(image)), image)
+
+
+def _keras_like_max_pool(x, size=2, stride=None, padding="valid"):
+    # A stand-in for the learner's max_pool2d (grey images, 'valid'), by reshaping into blocks.
+    stride = size if stride is None else stride
+    assert stride == size, "this stand-in only tiles"
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    if rows == 0 or cols == 0:
+        raise ValueError("a pooling window does not fit inside this image")
+    return x[:rows * size, :cols * size].reshape(rows, size, cols, size).max(axis=(1, 3))
+
+
+def _keras_like_avg_pool(x, size=2, stride=None, padding="valid"):
+    stride = size if stride is None else stride
+    rows, cols = x.shape[0] // size, x.shape[1] // size
+    return x[:rows * size, :cols * size].reshape(rows, size, cols, size).mean(axis=(1, 3))
+
+
+@pytest.fixture
+def explorer():
+    return widgets.pooling_explorer({"photo": data.ascent(), "small": data.small_image()}, data.preset_filters(),
+                                    max_pool=_keras_like_max_pool, avg_pool=_keras_like_avg_pool)
+
+
+def test_explorer_starts_with_the_photo_quartered_by_2x2_max_pooling(explorer):
+    assert explorer.filtered.shape == (512, 512) and explorer.pooled.shape == (256, 256)
+    assert "262,144 pixels become 65,536 (25.0% of them)" in explorer.sizes.value
+    assert "512x512" in explorer.before_label.value and "256x256" in explorer.after_label.value
+    assert _png_pixels(explorer.after.value).shape[:2] == (256, 256)
+
+
+def test_explorer_filters_with_relu_then_pools_keeping_the_strongest_response(explorer):
+    explorer.filter_choice.value = "vertical edges"
+    edges = ndimage.correlate(data.ascent().astype(float), data.preset_filters()["vertical edges"], mode="constant")
+    assert np.array_equal(explorer.filtered, np.maximum(edges, 0))
+    assert explorer.pooled.max() == explorer.filtered.max()
+    explorer.mode.value = "average"
+    assert np.allclose(explorer.pooled, _keras_like_avg_pool(np.maximum(edges, 0)))
+    assert explorer.pooled.max() < explorer.filtered.max()
+    explorer.relu.value = False
+    assert explorer.filtered.min() < 0
+
+
+def test_explorer_size_and_stride_change_the_pooled_size(explorer):
+    explorer.size.value = 4
+    assert explorer.pooled.shape == (128, 128) and "16,384" in explorer.sizes.value
+    explorer.stride.value = 8  # the stand-in fails on strides other than the size: shown, not raised
+    assert explorer.pooled is None and "cannot pool:</b> AssertionError: this stand-in only tiles" in explorer.sizes.value
+    explorer.stride.value = explorer.SAME_AS_SIZE
+    explorer.image_choice.value = "small"
+    assert explorer.pooled.shape == (1, 2)
+    explorer.size.value = 8
+    assert explorer.pooled is None and "does not fit" in explorer.sizes.value
