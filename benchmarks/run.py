@@ -2,7 +2,10 @@
 
 1. Filtering a 512x512 image with a 3x3 kernel: lesson 02's loop correlate2d, its vectorised form,
    scipy.signal.correlate2d and scipy.ndimage.correlate (the fastest CPU implementation at hand).
-2. Executing each solution notebook top to bottom, as CI and a learner's "Run All" do.
+2. Pooling a 512x512 image 2x2: lesson 03's max_pool2d against tf.nn.max_pool2d.
+3. One Conv2D layer (3x3, 64 -> 64 channels) on a 28x28x64 input: lesson 04's conv2d against
+   keras.layers.Conv2D with the same weights.
+4. Executing each solution notebook top to bottom, as CI and a learner's "Run All" do.
 """
 
 from __future__ import annotations
@@ -48,6 +51,45 @@ def correlation_benchmark() -> None:
     print(f"  loop / vectorised = {seconds['loop correlate2d (lesson 02)'] / vectorised:.0f}x")
 
 
+def _print_ratio(title: str, ours: tuple[str, float], theirs: tuple[str, float], target: float) -> None:
+    (our_name, our_seconds), (their_name, their_seconds) = ours, theirs
+    ratio = our_seconds / their_seconds
+    print(f"\n{title}")
+    print(f"  {our_name:<38} {our_seconds * 1000:10.2f} ms")
+    print(f"  {their_name:<38} {their_seconds * 1000:10.2f} ms")
+    print(f"  ratio = {ratio:.2f}  (target <= {target:g}: {'met' if ratio <= target else 'MISSED'})")
+
+
+def pooling_benchmark() -> None:
+    import tensorflow as tf
+
+    lesson = notebooks.definitions(notebooks.read("03_pooling"))
+    image = data.ascent().astype(np.float32)
+    ours = lesson["max_pool2d"](image)
+    theirs = tf.nn.max_pool2d(image[None, :, :, None], 2, 2, "VALID")[0, :, :, 0].numpy()
+    assert np.array_equal(ours, theirs), "max_pool2d disagrees with tf.nn.max_pool2d"
+    _print_ratio("2x2 max pooling of a 512x512 float32 image",
+                 ("max_pool2d (lesson 03)", timing.best_time(lesson["max_pool2d"], image, repeat=30)),
+                 ("tf.nn.max_pool2d", timing.best_time(
+                     lambda: tf.nn.max_pool2d(image[None, :, :, None], 2, 2, "VALID").numpy(), repeat=30)), 3.0)
+
+
+def conv_layer_benchmark() -> None:
+    import keras
+
+    lesson = notebooks.definitions(notebooks.read("04_filters_to_layers"))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(28, 28, 64)).astype(np.float32)
+    layer = keras.layers.Conv2D(64, (3, 3))
+    layer.build((None, 28, 28, 64))
+    kernels, bias = layer.get_weights()
+    batch = x[None]
+    assert np.allclose(lesson["conv2d"](x, kernels, bias), np.asarray(layer(batch))[0], atol=1e-4)
+    _print_ratio("One Conv2D layer, 3x3 kernels, 64 -> 64 channels, 28x28x64 input (float32 weights)",
+                 ("conv2d (lesson 04)", timing.best_time(lesson["conv2d"], x, kernels, bias, repeat=20)),
+                 ("keras.layers.Conv2D", timing.best_time(lambda: np.asarray(layer(batch)), repeat=20)), 3.0)
+
+
 def notebook_benchmark() -> None:
     print("\nExecuting each solution notebook top to bottom (fresh kernel each)")
     total = 0.0
@@ -65,4 +107,6 @@ def notebook_benchmark() -> None:
 if __name__ == "__main__":
     data.use_offline_data(COURSE_ROOT / ".cache" / "keras")
     correlation_benchmark()
+    pooling_benchmark()
+    conv_layer_benchmark()
     notebook_benchmark()

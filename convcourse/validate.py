@@ -60,22 +60,25 @@ def padding(value) -> str:
     return value
 
 
+def whole_number(value, name: str, minimum: int) -> int:
+    """A whole number (not a float, not True/False) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        examples = ", ".join(str(minimum + i) for i in range(3))
+        raise ValueError(f"{name} must be a whole number such as {examples}, but got {_describe(value)}.")
+    if value < minimum:
+        limit = "cannot be negative" if minimum == 0 else f"must be at least {minimum}"
+        raise ValueError(f"{name} {limit}, but got {value}.")
+    return int(value)
+
+
 def positive_int(value, name: str) -> int:
     """A whole number of at least 1 (a stride, a size)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be a whole number such as 1 or 2, but got {_describe(value)}.")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, but got {value}.")
-    return int(value)
+    return whole_number(value, name, 1)
 
 
 def non_negative_int(value, name: str) -> int:
     """A whole number of at least 0 (a padding width)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be a whole number such as 0, 1 or 2, but got {_describe(value)}.")
-    if value < 0:
-        raise ValueError(f"{name} cannot be negative, but got {value}.")
-    return int(value)
+    return whole_number(value, name, 0)
 
 
 def kernel_size(k: int, n: int, padding_mode: str) -> None:
@@ -194,3 +197,84 @@ def _pool_window(n: int, size, stride, padding_mode):
             f"pooling has no output; use a smaller size or padding='same'."
         )
     return size, stride, padding_mode
+
+
+def conv_layer(x, kernels, bias, stride, padding_mode):
+    """Arguments of one Conv2D layer's computation; returns (x, kernels, bias, stride, padding).
+
+    x is (H, W, C), kernels (k, k, C, F), bias (F,): Keras's channels-last layout.
+    """
+    x, kernels, bias = (np.asarray(a) for a in (x, kernels, bias))
+    for name, array, rank, layout in (("x", x, 3, "(height, width, channels)"),
+                                      ("kernels", kernels, 4, "(k, k, input channels, filters)"),
+                                      ("bias", bias, 1, "(filters,)")):
+        if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+            raise ValueError(f"{name} must hold numbers, but got {_describe(array)}.")
+        if array.ndim != rank:
+            raise ValueError(f"{name} must have {rank} dimensions, {layout}, but its shape is {array.shape}.")
+    k, k2, channels, filters = kernels.shape
+    if k != k2:
+        raise ValueError(f"kernels must be square (k x k), but their shape is {kernels.shape}.")
+    if channels != x.shape[2]:
+        hint = " x looks channels-first; Keras puts channels last: x.transpose(1, 2, 0)." \
+            if x.shape[0] == channels else ""
+        raise ValueError(
+            f"kernels expect {channels} input channel(s) but x has {x.shape[2]} (x is {x.shape}, kernels "
+            f"{kernels.shape}).{hint}"
+        )
+    if bias.shape != (filters,):
+        raise ValueError(f"bias needs one number per filter: shape ({filters},), but got {bias.shape}.")
+    stride = positive_int(stride, "stride")
+    padding_mode = padding(padding_mode)
+    if padding_mode == "valid" and k > min(x.shape[:2]):
+        raise ValueError(f"a {k}x{k} kernel does not fit inside a {x.shape[0]}x{x.shape[1]} input with 'valid' padding.")
+    return x, kernels, bias, stride, padding_mode
+
+
+LAYER_KINDS = {"conv": "('conv', filters, kernel_size) or ('conv', filters, kernel_size, padding)",
+               "pool": "('pool', size)", "flatten": "('flatten',)", "dense": "('dense', units)"}
+
+
+def layer_stack(input_shape, layers):
+    """A stack of layers; returns (input_shape, layers) with every layer as a full tuple.
+
+    Layers: ('conv', filters, k[, padding]), ('pool', size), ('flatten',), ('dense', units).
+    Checks each layer's form and the order (flatten before dense, nothing spatial after flatten);
+    sizes that shrink below 1 are found by whoever computes the shapes.
+    """
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (height, width, channels), like (28, 28, 1), but got {input_shape!r}.")
+    input_shape = tuple(positive_int(n, "each input_shape entry") for n in input_shape)
+    one_layer = isinstance(layers, tuple) and bool(layers) and isinstance(layers[0], str)
+    if isinstance(layers, str) or one_layer or not hasattr(layers, "__iter__"):
+        raise ValueError(f"layers must be a list of layer tuples, like [('conv', 64, 3), ('pool', 2)], "
+                         f"but got {layers!r}.")
+    checked, flat = [], False
+    for number, layer in enumerate(layers, start=1):
+        where = f"layer {number} {layer!r}"
+        if not isinstance(layer, (tuple, list)) or not layer or layer[0] not in LAYER_KINDS:
+            raise ValueError(f"{where} is not a layer: write one of {', '.join(LAYER_KINDS.values())}.")
+        kind, *args = layer
+        expected_args = {"conv": (2, 3), "pool": (1,), "flatten": (0,), "dense": (1,)}[kind]
+        if len(args) not in expected_args:
+            raise ValueError(f"{where} has the wrong number of values: write {LAYER_KINDS[kind]}.")
+        if kind == "conv" and len(args) == 3:
+            padding(args[2])
+        numbers_ = args[:2] if kind == "conv" else args
+        for value in numbers_:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{where}: sizes and counts must be whole numbers of at least 1, got {value!r}.")
+        if kind in ("conv", "pool", "flatten") and flat:
+            raise ValueError(f"{where} comes after the image was flattened; convolution and pooling need the "
+                             f"(height, width, channels) grid, so put them before ('flatten',).")
+        if kind == "dense" and not flat:
+            raise ValueError(f"{where} needs a flat input: add ('flatten',) before the first dense layer.")
+        flat = flat or kind == "flatten"
+        checked.append(("conv", int(args[0]), int(args[1]), args[2] if len(args) == 3 else "valid")
+                       if kind == "conv" else (kind, *(int(a) for a in args)))
+    return input_shape, checked
+
+
+def counts(**values) -> tuple[int, ...]:
+    """Whole numbers of at least 1 (sizes, channels, units), checked by name and returned in order."""
+    return tuple(positive_int(value, name) for name, value in values.items())

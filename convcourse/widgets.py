@@ -14,7 +14,7 @@ import ipywidgets as w
 import numpy as np
 from scipy import ndimage
 
-from . import plots, validate
+from . import data, plots, validate
 
 _HIGHLIGHT = "#f5a623"
 
@@ -245,3 +245,209 @@ def pooling_explorer(images: Mapping[str, np.ndarray], filters: Mapping[str, np.
                      max_pool: Callable, avg_pool: Callable) -> PoolingExplorer:
     """Filter and pool images interactively with your ``max_pool2d`` and ``avg_pool2d``."""
     return PoolingExplorer(images, filters, max_pool, avg_pool)
+
+
+# Lesson 04's stack format: ("conv", filters, kernel_size[, padding]), ("pool", size), ("flatten",), ("dense", units).
+_KERAS_NAMES = {"conv": "Conv2D", "pool": "MaxPooling2D", "flatten": "Flatten", "dense": "Dense"}
+_NEW_LAYERS = {"conv": ("conv", 32, 3), "pool": ("pool", 2), "flatten": ("flatten",), "dense": ("dense", 64)}
+_LARGEST = 1_000_000  # any positive size the learner types; whether it fits is layer_shapes' call, not ours
+
+
+class _LayerRow(w.HBox):
+    """One layer of an ``ArchitectureBuilder`` stack: its kind, its numbers, and buttons to move or remove it.
+
+    ``numbers`` maps each field after the kind to its control; each control is also an attribute named
+    like its field (``filters``, ``kernel_size``, ``padding``, ``size``, ``units``). ``up``, ``down`` and
+    ``remove`` are the buttons; ``layer`` is the row as a stack tuple.
+    """
+
+    FIELDS = {"conv": ("filters", "kernel_size", "padding"), "pool": ("size",), "flatten": (), "dense": ("units",)}
+    FORMATS = {"conv": '("conv", filters, kernel_size) or ("conv", filters, kernel_size, "valid" or "same")',
+               "pool": '("pool", size)', "flatten": '("flatten",)', "dense": '("dense", units)'}
+
+    def __init__(self, layer):
+        kind, *values = tuple(layer) or (None,)
+        if kind not in self.FIELDS:
+            raise ValueError(f"unknown layer {tuple(layer)!r}: the kinds are {', '.join(map(repr, self.FIELDS))}.")
+        if kind == "conv" and len(values) == 2:
+            values.append("valid")
+        if len(values) != len(self.FIELDS[kind]):
+            raise ValueError(f"a {kind} layer is written {self.FORMATS[kind]}, not {tuple(layer)!r}.")
+        self.kind, self.numbers = kind, {}
+        for field, value in zip(self.FIELDS[kind], values):
+            if field == "padding":
+                if value not in ("valid", "same"):
+                    raise ValueError(f"padding is 'valid' or 'same', not {value!r} (in {tuple(layer)!r}).")
+                control = w.Dropdown(options=["valid", "same"], value=value, description="padding",
+                                     style={"description_width": "initial"}, layout=w.Layout(width="11em"))
+            else:
+                if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                    raise ValueError(f"{field.replace('_', ' ')} must be a whole number of at least 1, "
+                                     f"not {value!r} (in {tuple(layer)!r}).")
+                control = w.BoundedIntText(value=int(value), min=1, max=_LARGEST, description=field.replace("_", " "),
+                                           style={"description_width": "initial"}, layout=w.Layout(width="10em"))
+            setattr(self, field, control)
+            self.numbers[field] = control
+        self.label = w.Label(kind, layout=w.Layout(width="4.5em"))
+        self.up = w.Button(icon="arrow-up", tooltip="move this layer up", layout=w.Layout(width="2.6em"))
+        self.down = w.Button(icon="arrow-down", tooltip="move this layer down", layout=w.Layout(width="2.6em"))
+        self.remove = w.Button(description="remove", icon="trash", layout=w.Layout(width="7em"))
+        super().__init__([self.label, *self.numbers.values(), self.up, self.down, self.remove])
+
+    @property
+    def layer(self) -> tuple:
+        values = [control.value for control in self.numbers.values()]
+        if self.kind == "conv" and values[-1] == "valid":
+            values.pop()  # the short form, as the lesson writes a valid convolution
+        return (self.kind, *values)
+
+
+class ArchitectureBuilder(w.VBox):
+    """Edit a stack of conv, pool, flatten and dense layers; the learner's ``layer_shapes`` sizes it live.
+
+    The widget never computes a shape itself: every output shape and parameter count in ``table``
+    comes from ``layer_shapes(input_shape, layers)``, so the learner sees their own function at work.
+    When it raises (a ValueError for a stack that cannot be built, or anything else, such as the stub's
+    NotImplementedError), ``table`` shows the exception's type and message instead.
+
+    Controls: ``rows`` (one ``_LayerRow`` per layer, top to bottom: ``rows[0].filters.value = 32``,
+    ``rows[1].remove.click()``) and ``add_buttons`` ("conv", "pool", "flatten", "dense"). A new layer goes
+    where a learner reaches for it: conv and pool at the end of the image part (just before the first
+    flatten or dense layer), flatten just before the first dense layer, dense just before the last dense
+    layer so the output layer stays last; with no such layer, at the end. The arrows move a layer anywhere.
+    Results: ``layers`` (the stack as tuples), ``table`` (HTML: input, one row per layer, total),
+    ``code`` (HTML: the equivalent Keras model, also as text in ``keras_code``), ``total`` (the
+    parameter count, or None while the stack has no sizes).
+    """
+
+    def __init__(self, layer_shapes: Callable, input_shape: tuple[int, ...] = (28, 28, 1), layers=None):
+        if not callable(layer_shapes):
+            raise TypeError(f"architecture_builder needs your layer_shapes function, not {layer_shapes!r}.")
+        input_shape = tuple(input_shape)
+        if not input_shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
+                                  for n in input_shape):
+            raise ValueError(f"input_shape must be positive whole numbers such as (28, 28, 1), not {input_shape!r}.")
+        self.layer_shapes, self.input_shape = layer_shapes, tuple(int(n) for n in input_shape)
+        self.rows: list[_LayerRow] = []
+        for layer in data.SEED_CNN if layers is None else layers:
+            self._insert(len(self.rows), _LayerRow(layer))
+        self.add_buttons = {kind: w.Button(description=f"add {kind}") for kind in _NEW_LAYERS}
+        for kind, button in self.add_buttons.items():
+            button.on_click(lambda _, kind=kind: self._add(kind))
+        self.stack = w.VBox(self.rows)
+        self.table, self.code = w.HTML(), w.HTML()
+        self.total: int | None = None
+        heading = w.HTML(f"<b>input</b>: {html.escape(str(self.input_shape))}")
+        results = w.HBox([self.table, self.code], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        super().__init__([heading, self.stack, w.HBox(list(self.add_buttons.values())), results])
+        self._draw()
+
+    @property
+    def layers(self) -> list[tuple]:
+        return [row.layer for row in self.rows]
+
+    @property
+    def keras_code(self) -> str:
+        """Runnable Keras code that builds the current stack (the text shown in ``code``)."""
+        lines = [f"    keras.Input(shape={self.input_shape!r}),"]
+        for index, row in enumerate(self.rows):
+            if row.kind == "conv":
+                filters, kernel, padding = (control.value for control in row.numbers.values())
+                extra = ', padding="same"' if padding == "same" else ""
+                lines.append(f'    keras.layers.Conv2D({filters}, ({kernel}, {kernel}){extra}, activation="relu"),')
+            elif row.kind == "pool":
+                lines.append(f"    keras.layers.MaxPooling2D(({row.size.value}, {row.size.value})),")
+            elif row.kind == "flatten":
+                lines.append("    keras.layers.Flatten(),")
+            else:  # the output layer gives class probabilities, as in lesson 05's model
+                activation = "softmax" if index == len(self.rows) - 1 else "relu"
+                lines.append(f'    keras.layers.Dense({row.units.value}, activation="{activation}"),')
+        return "import keras\n\nmodel = keras.Sequential([\n" + "\n".join(lines) + "\n])\nmodel.summary()\n"
+
+    def _insert(self, index: int, row: _LayerRow) -> None:
+        for control in row.numbers.values():
+            control.observe(lambda _: self._draw(), names="value")
+        row.remove.on_click(lambda _: self._remove(row))
+        row.up.on_click(lambda _: self._move(row, -1))
+        row.down.on_click(lambda _: self._move(row, +1))
+        self.rows.insert(index, row)
+
+    def _where_to_add(self, kind: str) -> int:
+        kinds = [row.kind for row in self.rows]
+        if kind in ("conv", "pool"):
+            spots = [i for i, k in enumerate(kinds) if k in ("flatten", "dense")][:1]
+        elif kind == "flatten":
+            spots = [i for i, k in enumerate(kinds) if k == "dense"][:1]
+        else:
+            spots = [i for i, k in enumerate(kinds) if k == "dense"][-1:]
+        return spots[0] if spots else len(kinds)
+
+    def _add(self, kind: str) -> None:
+        self._insert(self._where_to_add(kind), _LayerRow(_NEW_LAYERS[kind]))
+        self._restack()
+
+    def _remove(self, row: _LayerRow) -> None:
+        self.rows.remove(row)
+        self._restack()
+        for part in (*row.children, row):
+            part.close()  # a removed row is gone for good; free its front-end models
+
+    def _move(self, row: _LayerRow, step: int) -> None:
+        old = self.rows.index(row)
+        new = min(max(old + step, 0), len(self.rows) - 1)
+        self.rows.insert(new, self.rows.pop(old))
+        self._restack()
+
+    def _restack(self) -> None:
+        self.stack.children = tuple(self.rows)
+        self._draw()
+
+    def _sizes(self, layers: list[tuple]) -> list[tuple[str, tuple[int, ...], int]]:
+        """The learner's answer, checked for form only: one (kind, shape, parameters) per layer, in order."""
+        result = list(self.layer_shapes(self.input_shape, list(layers)))
+        if len(result) != len(layers):
+            raise TypeError(f"layer_shapes returned {len(result)} entries for {len(layers)} layers; "
+                            "it should return one (kind, output_shape, parameters) per layer.")
+        sizes = []
+        for number, (layer, entry) in enumerate(zip(layers, result), start=1):
+            try:
+                kind, shape, parameters = entry
+                shape, parameters = tuple(int(n) for n in shape), int(parameters)
+            except (TypeError, ValueError):
+                raise TypeError(f"entry {number} of layer_shapes' result is {entry!r}; "
+                                "it should be (kind, output_shape, parameters).") from None
+            if kind != layer[0]:
+                raise TypeError(f"entry {number} of layer_shapes' result says {kind!r}, but layer {number} "
+                                f"is {layer[0]!r}.")
+            sizes.append((kind, shape, parameters))
+        return sizes
+
+    def _draw(self) -> None:
+        layers = self.layers
+        self.code.value = ('<div><b>the same model in Keras</b><pre class="convcourse-keras-code" style="margin: 0">'
+                           f"{html.escape(self.keras_code)}</pre></div>")
+        try:
+            sizes = self._sizes(layers)
+        except Exception as error:  # noqa: BLE001 - the learner's function: show its error in the widget
+            self.total = None
+            lead = "cannot build this stack" if isinstance(error, ValueError) else "layer_shapes failed"
+            self.table.value = (f'<div class="convcourse-architecture-error" style="max-width: 36em">'
+                                f"<b>{lead}:</b> {type(error).__name__}: {html.escape(str(error))}</div>")
+            return
+        self.total = sum(parameters for _, _, parameters in sizes)
+        cell = '<td style="border: 1px solid #999; padding: 0.2em 0.6em; text-align: {}">{}</td>'
+        head = "".join(cell.format("left", f"<b>{title}</b>") for title in ("#", "layer", "output shape", "parameters"))
+        rows = [head, "".join(cell.format("left", text) for text in ("", "Input", str(self.input_shape), ""))]
+        for number, (kind, shape, parameters) in enumerate(sizes, start=1):
+            rows.append(cell.format("right", number) + cell.format("left", _KERAS_NAMES[kind])
+                        + cell.format("left", str(shape)) + cell.format("right", f"{parameters:,}"))
+        rows.append(f'<td colspan="4" style="border: 1px solid #999; padding: 0.2em 0.6em">'
+                    f'<b class="convcourse-total">total parameters: {self.total:,}</b></td>')
+        self.table.value = ('<table class="convcourse-architecture" style="border-collapse: collapse; '
+                            'margin: 0 1.2em 0 0">' + "".join(f"<tr>{row}</tr>" for row in rows) + "</table>")
+
+
+def architecture_builder(layer_shapes: Callable, input_shape: tuple[int, ...] = (28, 28, 1),
+                         layers=None) -> ArchitectureBuilder:
+    """Build a layer stack with buttons and see your ``layer_shapes`` size it live (default: the seed CNN)."""
+    return ArchitectureBuilder(layer_shapes, input_shape, layers)

@@ -15,7 +15,7 @@ KERNEL = np.ones((3, 3))
 def reference():
     """The solution notebooks' functions, lesson 01 and 02 together."""
     functions = {}
-    for lesson in ("01_one_pixel", "02_whole_image", "03_pooling"):
+    for lesson in ("01_one_pixel", "02_whole_image", "03_pooling", "04_filters_to_layers"):
         functions.update(notebooks.definitions(notebooks.read(lesson)))
     return functions
 
@@ -60,6 +60,24 @@ BAD_CALLS = [
     ("max_pool2d", (np.zeros((4, 4)),), {"stride": 0}, "stride must be at least 1"),
     ("avg_pool2d", (np.array([["a", "b"]]),), {}, "must hold numbers"),
     ("avg_pool2d", (np.zeros((4, 4)),), {"padding": "SAME"}, "'valid' or 'same'"),
+    ("conv2d", (np.zeros((28, 28)), np.zeros((3, 3, 1, 4)), np.zeros(4)), {}, "x must have 3 dimensions"),
+    ("conv2d", (np.zeros((1, 28, 28)), np.zeros((3, 3, 1, 4)), np.zeros(4)), {}, "looks channels-first"),
+    ("conv2d", (np.zeros((8, 8, 2)), np.zeros((3, 3, 2, 4)), np.zeros(3)), {}, "one number per filter"),
+    ("conv2d", (np.zeros((8, 8, 2)), np.zeros((3, 2, 2, 4)), np.zeros(4)), {}, "must be square"),
+    ("conv2d", (np.zeros((2, 2, 1)), np.zeros((3, 3, 1, 1)), np.zeros(1)), {}, "does not fit"),
+    ("conv2d", (np.zeros((8, 8, 1)), np.zeros((3, 3, 1, 1)), np.zeros(1)), {"stride": 0}, "at least 1"),
+    ("count_conv_params", (3, 0, 64), {}, "c_in must be at least 1"),
+    ("count_conv_params", (3.0, 1, 64), {}, "k must be a whole number"),
+    ("count_dense_params", (-5, 10), {}, "n_in must be at least 1"),
+    ("layer_shapes", ((28, 28), [("flatten",)]), {}, "(height, width, channels)"),
+    ("layer_shapes", ((28, 28, 1), [("conv", 64)]), {}, "layer 1 ('conv', 64) has the wrong number of values"),
+    ("layer_shapes", ((28, 28, 1), [("conv", 64, -3)]), {}, "layer 1"),
+    ("layer_shapes", ((28, 28, 1), [("dense", 10)]), {}, "add ('flatten',) before the first dense"),
+    ("layer_shapes", ((28, 28, 1), [("flatten",), ("pool", 2)]), {}, "comes after the image was flattened"),
+    ("layer_shapes", ((28, 28, 1), [("relu",)]), {}, "is not a layer"),
+    ("layer_shapes", ((28, 28, 1), ("conv", 64, 3)), {}, "must be a list of layer tuples"),
+    ("layer_shapes", ((5, 5, 1), [("conv", 8, 3), ("pool", 2), ("conv", 8, 3)]), {}, "layer 3"),
+    ("layer_shapes", ((5, 5, 1), [("pool", 8)]), {}, "layer 1 ('pool', 8) cannot be built"),
 ]
 
 

@@ -14,3 +14,4 @@ reference solutions live in ``solutions/`` and are never importable.
 from .core import MISTAKES
 from .filters import *  # noqa: F401,F403  lessons 01-02
 from .pooling import *  # noqa: F401,F403  lesson 03
+from .layers import *  # noqa: F401,F403  lesson 04
