@@ -130,3 +130,27 @@ def random_image(rng: np.random.Generator, shape: tuple[int, int], dtype) -> np.
 def random_kernel(rng: np.random.Generator, k: int) -> np.ndarray:
     """An asymmetric kernel, so a flipped or transposed kernel always gives a different answer."""
     return np.round(rng.normal(0, 2, size=(k, k)), 2)
+
+
+def blame_helper(fn, error: Exception, text: str, helpers: dict) -> AssertionError | None:
+    """When ``fn`` failed and it calls one of the learner's earlier functions that is itself wrong, say so.
+
+    A wrong conv_output_size or pooled_size breaks the functions built on it, often with a bare NumPy
+    error; the learner should fix the earlier function first. ``helpers`` maps a function name to its
+    visible check. Returns the AssertionError to raise, or None when no helper is to blame.
+    """
+    code, namespace = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    for name, check in helpers.items():
+        if code is None or name not in code.co_names or not callable(namespace.get(name)):
+            continue
+        try:
+            check(namespace[name])
+        except AssertionError as helper_error:
+            reason = f"it calls your {name}, which is not right yet; fix that first: {helper_error}"
+        except Exception as helper_error:  # noqa: BLE001 - whatever the helper does, it is the thing to fix
+            reason = (f"it calls your {name}, which fails its own check first with "
+                      f"{type(helper_error).__name__}: {helper_error}")
+        else:
+            continue
+        return AssertionError(f"{text} failed ({type(error).__name__}), and {reason}")
+    return None

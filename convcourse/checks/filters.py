@@ -9,7 +9,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .. import data
-from .core import MISTAKES, as_numeric, assert_matches, call, random_image, random_kernel, require_function
+from .core import MISTAKES, as_numeric, assert_matches, blame_helper, call, random_image, random_kernel, require_function
 
 MISTAKES.update({
     "flipped": (
@@ -314,20 +314,6 @@ def _correlate_suspects(image, kernel, stride, padding):
     return suspects
 
 
-def _helper_mistake(correlate2d) -> str | None:
-    """The failure of the learner's conv_output_size or pad2d, when correlate2d calls it and it is wrong."""
-    code, namespace = getattr(correlate2d, "__code__", None), getattr(correlate2d, "__globals__", {})
-    for name, check in (("conv_output_size", check_conv_output_size), ("pad2d", check_pad2d)):
-        if code is not None and name in code.co_names and callable(namespace.get(name)):
-            try:
-                check(namespace[name])
-            except AssertionError as error:
-                return f"it calls your {name}, which is not right yet; fix that first: {error}"
-            except Exception as error:  # noqa: BLE001 - whatever the helper does, it is the thing to fix
-                return f"it calls your {name}, which fails its own check first with {type(error).__name__}: {error}"
-    return None
-
-
 def _assert_correlate(correlate2d, image, kernel, stride, padding, text):
     try:
         result = call(correlate2d, text, image, kernel, stride, padding)
@@ -337,11 +323,10 @@ def _assert_correlate(correlate2d, image, kernel, stride, padding, text):
         assert_matches(result, expected, text, _correlate_suspects(image, kernel, stride, padding),
                         atol=1e-6 * max(1.0, float(np.abs(expected).max())))
     except Exception as error:
-        # A wrong pad2d or conv_output_size breaks correlate2d too (often with a bare NumPy error): name it.
-        helper = _helper_mistake(correlate2d)
-        if helper is None:
+        blamed = blame_helper(correlate2d, error, text, {"conv_output_size": check_conv_output_size, "pad2d": check_pad2d})
+        if blamed is None:
             raise
-        raise AssertionError(f"{text} failed ({type(error).__name__}), and {helper}") from error
+        raise blamed from error
 
 
 def check_correlate2d_valid(correlate2d: Callable) -> None:

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from .core import MISTAKES, as_numeric, assert_matches, call, random_image, require_function
+from .core import MISTAKES, as_numeric, assert_matches, blame_helper, call, random_image, require_function
 
 __all__ = ["FOUR_BY_FOUR", "check_pooled_size", "check_pooled_size_all", "check_max_pool2d", "check_avg_pool2d",
            "check_max_pool2d_random", "check_avg_pool2d_random", "tf_pool"]
@@ -106,6 +106,16 @@ def _pool_suspects(x, mode, size, stride, padding):
 
 
 def _assert_pool(fn, mode, x, size, stride, padding, text):
+    try:
+        _assert_pool_result(fn, mode, x, size, stride, padding, text)
+    except Exception as error:
+        blamed = blame_helper(fn, error, text, {"pooled_size": check_pooled_size})
+        if blamed is None:
+            raise
+        raise blamed from error
+
+
+def _assert_pool_result(fn, mode, x, size, stride, padding, text):
     kwargs = {"size": size, "stride": stride, "padding": padding}
     result = call(fn, text, x, **kwargs)
     expected = tf_pool(x, mode, size, stride, padding)
