@@ -29,9 +29,9 @@ def _answer_cells(nb) -> dict[str, str]:
             if c.cell_type == "code" and notebooks.nbgrader_meta(c).get("solution")}
 
 
-def _given_statements(source: str) -> list[str]:
-    """The statements the release gives above the learner's code (argument checks), as AST dumps."""
-    function = ast.parse(source).body[0]
+def _given_statements(source: str, name: str) -> list[str]:
+    """The statements the release gives above the learner's code in function ``name``, as AST dumps."""
+    function = next(node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef) and node.name == name)
     body = function.body[1:] if ast.get_docstring(function) is not None else function.body
     given = []
     for statement in body:
@@ -115,11 +115,15 @@ def test_case_is_well_formed(case: Case):
     release = _answer_cells(notebooks.read(case.lesson, release=True))
     for grade_id, answer in case.answers.items():
         assert grade_id in answer_cells, f"{grade_id} is not an answer cell of {case.lesson}"
-        function = ast.parse(answer).body[0]
-        assert isinstance(function, ast.FunctionDef) and function.name == grade_id
-        given = _given_statements(release[grade_id])
-        kept = [ast.dump(statement) for statement in function.body[:len(given)]]
-        assert kept == given, f"{case.name}: {grade_id} must start with the release's argument checks"
+        functions = ast.parse(answer).body
+        assert all(isinstance(function, ast.FunctionDef) for function in functions)
+        assert [function.name for function in functions] == list(case.functions_of(grade_id))
+        released = [node.name for node in ast.parse(release[grade_id]).body if isinstance(node, ast.FunctionDef)]
+        assert released == list(case.functions_of(grade_id)), f"{grade_id} defines {released}: list them in ANSWER_CELLS"
+        for function in functions:
+            given = _given_statements(release[grade_id], function.name)
+            kept = [ast.dump(statement) for statement in function.body[:len(given)]]
+            assert kept == given, f"{case.name}: {function.name} must start with the release's argument checks"
 
 
 # ---------------------------------------------------------------------------------------------------------------

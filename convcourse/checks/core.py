@@ -83,6 +83,9 @@ def assert_matches(result, expected, call_text: str, suspects: Iterable[tuple[ob
     for wrong, mistake in suspects:
         wrong = np.asarray(wrong)
         if not _equal(wrong, expected, atol) and _equal(actual, wrong, atol):
+            if actual.shape == expected.shape and actual.size > 12:
+                raise AssertionError(f"{call_text} returned the right shape {actual.shape} but wrong values: "
+                                     f"{MISTAKES[mistake]}")
             raise AssertionError(f"{call_text} returned {show(actual)}, expected {show(expected)}: {MISTAKES[mistake]}")
     if actual.shape != expected.shape:
         raise AssertionError(

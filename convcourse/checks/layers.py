@@ -15,8 +15,9 @@ __all__ = ["SEED_CNN_TABLE", "check_count_params", "check_count_params_random", 
 
 MISTAKES.update({
     "bias_forgotten": (
-        "the bias is missing: each filter adds its own bias after the weighted sum, and the bias is a "
-        "parameter too, one per filter: (k * k * channels + 1) * filters."
+        "the bias is missing: every filter of a convolution and every unit of a dense layer adds its own bias "
+        "after the weighted sum, and biases are parameters too: (k * k * C + 1) * filters for a convolution, "
+        "(inputs + 1) * units for a dense layer."
     ),
     "channels_forgotten": (
         "the input channels were left out: a kernel of a layer with C input channels is k x k x C, so a "
@@ -40,6 +41,11 @@ MISTAKES.update({
     "same_symmetric": (
         "'same' padding was split evenly: when the total padding is odd, Keras puts the extra row or column "
         "after the image (bottom/right), i.e. pad_before = total // 2."
+    ),
+    "impossible_accepted": (
+        "a stack that cannot be built was accepted: once a kernel or pooling window no longer fits, the size "
+        "drops below 1 (a 3x3 'valid' conv on a 1x1 map would give -1x-1); raise ValueError naming that layer "
+        "instead of returning its shape."
     ),
 })
 
@@ -261,7 +267,7 @@ def check_layer_shapes(layer_shapes: Callable) -> None:
                                  f"(e.g. 'layer 5 ...').") from None
     else:
         raise AssertionError(f"{text} returned a table, but 12 -> 10 -> 5 -> 3 -> 1 leaves the fifth layer, a 3x3 "
-                             f"conv, no room: raise ValueError naming that layer.")
+                             f"conv, no room: {MISTAKES['impossible_accepted']}")
 
 
 def _random_stack(rng: np.random.Generator):
