@@ -161,7 +161,8 @@ def offline_environment(shared_data: str | os.PathLike, keras_home: str | os.Pat
 def use_offline_data(keras_home: str | os.PathLike, fallback: str | os.PathLike | None = None) -> Path | None:
     """Point both loaders at ``$CONVCOURSE_OFFLINE_DATA`` (or ``fallback`` when that folder exists).
 
-    Sets the variables in ``os.environ`` so that child processes (kernels, nbgrader) inherit them;
+    Sets the variables in ``os.environ`` so that child processes (kernels, nbgrader) inherit them; call it
+    before importing Keras, which reads KERAS_HOME once, on import.
     returns the folder used, or None when there is none and the libraries will download as usual.
     """
     configured = os.environ.get("CONVCOURSE_OFFLINE_DATA")

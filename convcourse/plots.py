@@ -106,3 +106,123 @@ def show_blocks(image, size: int, pooled=None) -> NotebookFigure:
         pooled = np.asarray(pooled)
         _annotated_grid(axes[1], pooled, f"pooled: {pooled.shape[0]}x{pooled.shape[1]} = {pooled.size} pixels")
     return figure
+
+
+def _grey_levels(values: np.ndarray, vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
+    """Real values as uint8 grey levels: ``vmin`` black, ``vmax`` white. By default black is 0 (or the smallest
+    value, if negative) and white the largest value, so an activation map shows 'off' as black; a map with
+    no spread at all is black."""
+    values = np.asarray(values, dtype=float)
+    low = min(float(values.min()), 0.0) if vmin is None else float(vmin)
+    high = float(values.max()) if vmax is None else float(vmax)
+    if not np.isfinite(low) or not np.isfinite(high) or high <= low:
+        return np.zeros(values.shape, dtype=np.uint8)
+    return np.round(np.clip((values - low) / (high - low), 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def enlargement(shape: tuple[int, ...], size: int = 260) -> int:
+    """How many screen pixels a side of each value gets so an array of ``shape`` is about ``size`` across."""
+    return max(1, round(size / max(shape[:2])))
+
+
+def enlarged_png(values: np.ndarray, size: int = 260, vmin: float | None = None,
+                 vmax: float | None = None, scale: int | None = None) -> bytes:
+    """A small 2-D array (or H x W x 3 image) as a grey (or colour) PNG about ``size`` pixels across (or with
+    each value ``scale`` pixels wide), each value a sharp square block (browsers blur small images they
+    stretch). Values are mapped as ``_grey_levels`` does: by default 0 is black and the largest value white;
+    give ``vmin``/``vmax`` for a fixed scale (0 and 1 for an image in [0, 1])."""
+    values = np.asarray(values, dtype=float)
+    scale = scale or enlargement(values.shape, size)
+    levels = _grey_levels(values, vmin, vmax)
+    return grey_png(levels.repeat(scale, axis=0).repeat(scale, axis=1))
+
+
+def feature_map_grid_png(maps: np.ndarray, highlight: int | None = None, tile: int = 56, gap: int = 6,
+                         columns: int | None = None, colour: tuple[int, int, int] = (245, 166, 35)) -> bytes:
+    """All F maps of an (H, W, F) activation array as small multiples in one RGB PNG, map 0 top left, row by
+    row; map ``highlight`` is outlined in ``colour``. Each map is stretched on its own (0 black, its largest
+    value white) and enlarged to about ``tile`` pixels by repeating pixels."""
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim != 3:
+        raise ValueError(f"feature maps must be (height, width, filters), not shape {maps.shape}.")
+    height, width, count = maps.shape
+    columns = columns or int(np.ceil(np.sqrt(count)))
+    rows = -(-count // columns)
+    scale = enlargement(maps.shape, tile)
+    # Every map stretched to its own 0..largest at once, (filters, height, width), then enlarged.
+    low = np.minimum(maps.min(axis=(0, 1)), 0.0)
+    spread = maps.max(axis=(0, 1)) - low
+    levels = np.where(spread > 0, (maps - low) / np.where(spread > 0, spread, 1.0), 0.0)
+    levels = np.round(np.clip(levels, 0.0, 1.0) * 255).astype(np.uint8).transpose(2, 0, 1)
+    levels = levels.repeat(scale, axis=1).repeat(scale, axis=2)
+    cell_h, cell_w = height * scale + gap, width * scale + gap
+    cells = np.full((rows * columns, cell_h, cell_w), 255, dtype=np.uint8)  # each map with a white gap above-left
+    cells[:count, gap:, gap:] = levels
+    sheet = np.full((rows * cell_h + gap, columns * cell_w + gap), 255, dtype=np.uint8)
+    sheet[:rows * cell_h, :columns * cell_w] = cells.reshape(rows, columns, cell_h, cell_w).transpose(
+        0, 2, 1, 3).reshape(rows * cell_h, columns * cell_w)
+    sheet = np.repeat(sheet[:, :, None], 3, axis=2)
+    if highlight is not None and 0 <= highlight < count:  # a frame in the gap, so no activation is hidden under it
+        border = max(1, gap // 2)
+        top, left = gap + (highlight // columns) * cell_h, gap + (highlight % columns) * cell_w
+        bottom, right = top + height * scale, left + width * scale
+        frame = sheet[top - border:bottom + border, left - border:right + border]
+        inside = frame[border:-border, border:-border].copy()
+        frame[:] = colour
+        frame[border:-border, border:-border] = inside
+    return grey_png(sheet)
+
+
+def training_curves(history: Mapping[str, list]) -> NotebookFigure:
+    """Loss and accuracy per epoch from ``model.fit(...).history`` (validation curves where present)."""
+    figure = NotebookFigure(figsize=(9, 3.2), layout="constrained")
+    for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy")):
+        for key, style in ((metric, "o-"), (f"val_{metric}", "s--")):
+            if key in history:
+                values = history[key]
+                ax.plot(range(1, len(values) + 1), values, style, label=key)
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.legend()
+    return figure
+
+
+def training_comparison(results: Mapping[str, tuple[float, float]]) -> NotebookFigure:
+    """Test accuracy and training seconds of each model, side by side: ``{name: (accuracy, seconds)}``."""
+    names = list(results)
+    accuracies = [results[name][0] for name in names]
+    seconds = [results[name][1] for name in names]
+    figure = NotebookFigure(figsize=(9, 3.2), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    for ax, values, title, fmt in ((left, accuracies, "test accuracy", "{:.3f}"),
+                                   (right, seconds, "training time (s)", "{:.1f}")):
+        bars = ax.barh(names, values, color=["#7a9cc6", "#e39a3b", "#7bb274"][:len(names)])
+        ax.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3)
+        ax.set_title(title)
+        ax.margins(x=0.25)
+    left.set_xlim(min(accuracies) - 0.05 if min(accuracies) > 0.1 else 0, 1)
+    return figure
+
+
+def confusion_matrices(true_labels, predictions: Mapping[str, np.ndarray], class_names) -> NotebookFigure:
+    """One confusion matrix per model (rows: true class, columns: predicted), on one colour scale."""
+    true_labels = np.asarray(true_labels)
+    count = len(class_names)
+    matrices = {name: np.bincount(true_labels * count + np.asarray(predicted), minlength=count * count)
+                .reshape(count, count) for name, predicted in predictions.items()}
+    figure = NotebookFigure(figsize=(6.2 * len(matrices), 5.6), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(matrices)))
+    top = max(matrix.max() for matrix in matrices.values())
+    for ax, (name, matrix) in zip(axes, matrices.items()):
+        ax.imshow(matrix, cmap="Blues", vmin=0, vmax=top)
+        for (row, col), value in np.ndenumerate(matrix):
+            if value:
+                ax.text(col, row, str(value), ha="center", va="center", fontsize=7,
+                        color="white" if value > top / 2 else "black")
+        accuracy = np.trace(matrix) / matrix.sum()
+        ax.set_title(f"{name}: accuracy {accuracy:.3f}")
+        ax.set_xticks(range(count), class_names, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(count), class_names, fontsize=8)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+    return figure

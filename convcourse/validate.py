@@ -278,3 +278,23 @@ def layer_stack(input_shape, layers):
 def counts(**values) -> tuple[int, ...]:
     """Whole numbers of at least 1 (sizes, channels, units), checked by name and returned in order."""
     return tuple(positive_int(value, name) for name, value in values.items())
+
+
+def fashion_images(images):
+    """Raw Fashion-MNIST images: (n, 28, 28) whole numbers 0-255, not yet reshaped or normalised."""
+    array = np.asarray(images)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        raise ValueError(f"images must hold numbers, but got {_describe(images)}.")
+    if array.ndim == 4 and array.shape[1:] == (28, 28, 1):
+        raise ValueError("these images already have shape (n, 28, 28, 1): they were reshaped and normalised "
+                         "before; call reshape_and_normalize once, on the raw (n, 28, 28) uint8 images.")
+    if array.ndim == 2 and array.shape == (28, 28):
+        raise ValueError("this is a single image of shape (28, 28); pass a batch: images[np.newaxis] or x_test[:1].")
+    if array.ndim != 3 or array.shape[1:] != (28, 28) or array.shape[0] == 0:
+        raise ValueError(f"images must have shape (n, 28, 28), like x_train, but got {array.shape}.")
+    if np.issubdtype(array.dtype, np.floating) and array.size and array.max() <= 1.0:
+        raise ValueError("these images are already normalised (every value is between 0 and 1): dividing by 255 "
+                         "again would make them almost black; call reshape_and_normalize only once.")
+    if array.size and (array.min() < 0 or array.max() > 255):
+        raise ValueError(f"pixel values must lie in 0-255, but these run from {array.min()} to {array.max()}.")
+    return array

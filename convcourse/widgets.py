@@ -451,3 +451,208 @@ def architecture_builder(layer_shapes: Callable, input_shape: tuple[int, ...] = 
                          layers=None) -> ArchitectureBuilder:
     """Build a layer stack with buttons and see your ``layer_shapes`` size it live (default: the seed CNN)."""
     return ArchitectureBuilder(layer_shapes, input_shape, layers)
+
+
+def _declared_shape(layer) -> tuple[int, ...]:
+    """A Keras layer's output shape without the batch axis, as the built model declares it (no computing)."""
+    try:
+        return tuple(int(n) for n in tuple(layer.output.shape)[1:])
+    except (AttributeError, TypeError, ValueError):
+        raise ValueError(f"layer {getattr(layer, 'name', layer)!r} has no known output shape; build the model "
+                         "first (start it with keras.Input(shape=(28, 28, 1))).") from None
+
+
+def _is_max_pooling(layer) -> bool:
+    return any(cls.__name__ in ("MaxPooling2D", "MaxPool2D") for cls in type(layer).__mro__)
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    return "x".join(str(n) for n in shape)
+
+
+class ActivationBrowser(w.VBox):
+    """Look inside a trained CNN: one image's feature maps, layer by layer, filter by filter.
+
+    The widget never runs the model itself: every activation it shows comes from the learner's
+    ``feature_maps(model, image, layer)``, which returns the (H, W, F) output of ``model.layers[layer]``
+    for one (28, 28, 1) image. When it raises (the stub's NotImplementedError, say) or returns the wrong
+    shape, ``caption`` shows the error and the pictures are left empty. Its answers are cached per
+    (image, layer), so moving ``filter_choice`` only redraws.
+
+    Controls: ``class_choice`` (the class names that have images), ``example`` (which image of that class;
+    back to 0 when the class changes), ``layer_choice`` (the conv and pooling layers, labelled like
+    "0: conv2d 26x26x64", values the layer index) and ``filter_choice`` (0 to F - 1 for that layer).
+    Results: ``image`` (the input, (28, 28, 1)), ``maps`` (its (H, W, F) activations, or None), ``picture``
+    (the input, enlarged), ``grid`` (all F maps, the chosen one outlined), ``selected`` (the chosen map,
+    large), ``pooled`` (the same filter after the next layer when that is a MaxPooling2D, its activations in
+    ``pooled_maps``; otherwise hidden, with ``pooled_note`` saying why), ``caption`` (class, example,
+    layer, filter, its largest value and how many pixels are active).
+    """
+
+    def __init__(self, model, images, labels, class_names, feature_maps: Callable):
+        if not callable(feature_maps):
+            raise TypeError(f"activation_browser needs your feature_maps function, not {feature_maps!r}.")
+        if not hasattr(model, "layers"):
+            raise TypeError(f"activation_browser needs a Keras model, not {type(model).__name__}.")
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[..., None]
+        labels = np.asarray(labels).reshape(-1)
+        if images.ndim != 4 or len(images) == 0:
+            raise ValueError(f"images must be (n, height, width, channels), not shape {images.shape}.")
+        if len(labels) != len(images):
+            raise ValueError(f"there are {len(images)} images but {len(labels)} labels.")
+        self.class_names = [str(name) for name in class_names]
+        if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= len(self.class_names):
+            raise ValueError(f"labels must be whole numbers from 0 to {len(self.class_names) - 1} "
+                             f"(one per class name), not {labels.dtype} from {labels.min()} to {labels.max()}.")
+        self.model, self.images, self.labels, self.feature_maps = model, images, labels, feature_maps
+        self.shapes = [_declared_shape(layer) for layer in model.layers]
+        spatial = [index for index, shape in enumerate(self.shapes) if len(shape) == 3]
+        if not spatial:
+            raise ValueError("the model has no layer with (height, width, filters) output to browse.")
+        self._top = 1.0 if images.max() <= 1.0 else 255.0  # images in [0, 1], or 0-255 ones
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
+        self._busy = False
+        self.image: np.ndarray | None = None
+        self.maps: np.ndarray | None = None
+        self.pooled_maps: np.ndarray | None = None
+
+        present = sorted(set(labels.tolist()))
+        self.class_choice = w.Dropdown(options=[(self.class_names[c], c) for c in present], description="class")
+        self.example = w.IntSlider(min=0, max=0, description="example")
+        self.layer_choice = w.Dropdown(options=[(f"{i}: {model.layers[i].name} {_size(self.shapes[i])}", i)
+                                                for i in spatial], description="layer")
+        self.filter_choice = w.IntSlider(min=0, max=self.shapes[spatial[0]][-1] - 1, description="filter")
+        self.picture, self.grid = w.Image(format="png"), w.Image(format="png")
+        self.selected, self.pooled = w.Image(format="png"), w.Image(format="png")
+        self.caption, self.selected_label, self.pooled_label, self.pooled_note = w.HTML(), w.HTML(), w.HTML(), w.HTML()
+        self._follow_class()
+        self.class_choice.observe(lambda _: self._update(self._follow_class), names="value")
+        self.layer_choice.observe(lambda _: self._update(self._follow_layer), names="value")
+        for control in (self.example, self.filter_choice):
+            control.observe(lambda _: self._update(), names="value")
+        controls = w.HBox([w.VBox([self.class_choice, self.example]), w.VBox([self.layer_choice, self.filter_choice])])
+        top = dict(align_items="flex-start")
+        pictures = w.HBox([w.VBox([w.HTML("<b>input</b>"), self.picture]),
+                           w.VBox([self.selected_label, self.selected]),
+                           w.VBox([self.pooled_label, self.pooled, self.pooled_note])],
+                          layout=w.Layout(flex_flow="row wrap", **top))
+        grid = w.VBox([w.HTML("<b>every filter of this layer</b> (the chosen one outlined)"), self.grid])
+        super().__init__([controls, self.caption, pictures, grid])
+        self._draw()
+
+    @property
+    def indices(self) -> np.ndarray:
+        """Positions in ``images`` of the chosen class's examples; ``example`` picks one of them."""
+        return np.flatnonzero(self.labels == self.class_choice.value)
+
+    @property
+    def index(self) -> int:
+        """Position in ``images`` of the image shown."""
+        return int(self.indices[self.example.value])
+
+    @property
+    def layer(self) -> int:
+        return int(self.layer_choice.value)
+
+    def _update(self, adjust: Callable | None = None) -> None:
+        """Redraw once per learner action, however many controls the action moves along the way."""
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            if adjust is not None:
+                adjust()
+        finally:
+            self._busy = False
+        self._draw()
+
+    def _follow_class(self) -> None:
+        self.example.value = 0
+        self.example.max = max(len(self.indices) - 1, 0)
+
+    def _follow_layer(self) -> None:
+        count = self.shapes[self.layer][-1]
+        self.filter_choice.value = min(self.filter_choice.value, count - 1)
+        self.filter_choice.max = count - 1
+
+    def _activations(self, layer: int) -> np.ndarray:
+        """The learner's feature_maps for the current image, checked for shape and cached."""
+        key = (self.index, layer)
+        if key not in self._cache:
+            maps = np.asarray(self.feature_maps(self.model, self.image, layer))
+            expected = self.shapes[layer]
+            if maps.shape != expected:
+                hint = (" (drop the batch axis: the maps of one image)" if maps.shape == (1, *expected) else "")
+                raise ValueError(f"feature_maps(model, image, {layer}) returned shape {maps.shape}; "
+                                 f"layer {layer} ({self.model.layers[layer].name}) gives {expected}{hint}.")
+            self._cache[key] = maps.astype(float, copy=False)
+        return self._cache[key]
+
+    @staticmethod
+    def _failure(error: Exception) -> str:
+        message = html.escape(str(error)) or "(no message: is feature_maps still the stub?)"
+        return (f'<div class="convcourse-activation-error" style="max-width: 44em"><b>feature_maps failed:</b> '
+                f"{type(error).__name__}: {message}</div>")
+
+    def _draw(self) -> None:
+        layer, chosen, name = self.layer, self.filter_choice.value, self.class_names[self.class_choice.value]
+        self.image = self.images[self.index]
+        self.picture.value = plots.enlarged_png(self.image[..., 0] if self.image.shape[-1] == 1 else self.image,
+                                                size=224, vmin=0, vmax=self._top)
+        where = (f"<b>{html.escape(name)}</b> example {self.example.value} (of 0&ndash;{len(self.indices) - 1}; "
+                 f"image {self.index} of the set)")
+        layer_text = f"layer {layer}: {html.escape(self.model.layers[layer].name)} {_size(self.shapes[layer])}"
+        try:
+            self.maps = self._activations(layer)
+        except Exception as error:  # noqa: BLE001 - the learner's function: show its error in the widget
+            self.maps = self.pooled_maps = None
+            for picture in (self.grid, self.selected, self.pooled):
+                picture.value = b""
+            self.selected_label.value = self.pooled_label.value = self.pooled_note.value = ""
+            self.caption.value = f"{where} &middot; {layer_text}{self._failure(error)}"
+            return
+        chosen_map = self.maps[:, :, chosen]
+        self.grid.value = plots.feature_map_grid_png(self.maps, highlight=chosen)
+        self.selected.value = plots.enlarged_png(chosen_map)
+        self.selected_label.value = f"<b>filter {chosen}</b>: {_size(chosen_map.shape)}"
+        pooled_error = self._draw_pooled(layer, chosen)
+        active = int(np.sum(chosen_map > 0))
+        self.caption.value = (
+            f"{where} &middot; {layer_text} &middot; <b>filter {chosen}</b>: max "
+            f'<span class="convcourse-max">{chosen_map.max():.3g}</span>, '
+            f'<span class="convcourse-active">{active}</span> of {chosen_map.size} pixels active (&gt; 0)'
+            + (self._failure(pooled_error) if pooled_error else ""))
+
+    def _draw_pooled(self, layer: int, chosen: int) -> Exception | None:
+        """The chosen filter after the next layer, if that layer max-pools; returns the learner's error, if any."""
+        after = layer + 1
+        self.pooled_maps = None
+        self.pooled.value = b""
+        self.pooled.layout.display = "none"
+        if after >= len(self.model.layers) or not _is_max_pooling(self.model.layers[after]):
+            self.pooled_label.value = "<b>after pooling</b>"
+            following = "the output" if after >= len(self.model.layers) else self.model.layers[after].name
+            self.pooled_note.value = (f'<i class="convcourse-no-pooling">no max pooling right after this layer '
+                                      f"(next: {html.escape(following)}).</i>")
+            return None
+        self.pooled_label.value = (f"<b>after max pooling</b> (layer {after}: "
+                                   f"{html.escape(self.model.layers[after].name)}): {_size(self.shapes[after][:2])}")
+        try:
+            self.pooled_maps = self._activations(after)
+        except Exception as error:  # noqa: BLE001 - the learner's function: show its error in the widget
+            self.pooled_note.value = "<i>feature_maps failed for this layer; see above.</i>"
+            return error
+        self.pooled_note.value = ""
+        # Each pooled value drawn as large as the block it came from, so the two pictures line up.
+        block = max(1, self.shapes[layer][0] // self.shapes[after][0])
+        self.pooled.value = plots.enlarged_png(self.pooled_maps[:, :, chosen],
+                                               scale=block * plots.enlargement(self.shapes[layer]))
+        self.pooled.layout.display = None
+        return None
+
+
+def activation_browser(model, images, labels, class_names, feature_maps: Callable) -> ActivationBrowser:
+    """Browse the feature maps your ``feature_maps(model, image, layer)`` gets from ``model``, image by image."""
+    return ActivationBrowser(model, images, labels, class_names, feature_maps)

@@ -21,6 +21,7 @@ def pytest_configure(config):
     # CONVCOURSE_OFFLINE_DATA, else ../shared/data beside the checkout (CI), else the libraries download.
     use_offline_data(config.cache.mkdir("keras-home"), fallback=COURSE_ROOT.parent / "shared" / "data")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("CONVCOURSE_FAST", "1")  # lesson 05 trains on a seeded subset (see convcourse/training.py)
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ.setdefault("MPLBACKEND", "Agg")
 

@@ -15,7 +15,7 @@ KERNEL = np.ones((3, 3))
 def reference():
     """The solution notebooks' functions, lesson 01 and 02 together."""
     functions = {}
-    for lesson in ("01_one_pixel", "02_whole_image", "03_pooling", "04_filters_to_layers"):
+    for lesson in ("01_one_pixel", "02_whole_image", "03_pooling", "04_filters_to_layers", "05_cnn_in_keras"):
         functions.update(notebooks.definitions(notebooks.read(lesson)))
     return functions
 
@@ -78,6 +78,11 @@ BAD_CALLS = [
     ("layer_shapes", ((28, 28, 1), ("conv", 64, 3)), {}, "must be a list of layer tuples"),
     ("layer_shapes", ((5, 5, 1), [("conv", 8, 3), ("pool", 2), ("conv", 8, 3)]), {}, "layer 3"),
     ("layer_shapes", ((5, 5, 1), [("pool", 8)]), {}, "layer 1 ('pool', 8) cannot be built"),
+    ("reshape_and_normalize", (np.zeros((3, 28, 28, 1), np.float32),), {}, "already have shape (n, 28, 28, 1)"),
+    ("reshape_and_normalize", (np.full((3, 28, 28), 0.5),), {}, "already normalised"),
+    ("reshape_and_normalize", (np.zeros((28, 28), np.uint8),), {}, "single image"),
+    ("reshape_and_normalize", (np.zeros((3, 32, 32), np.uint8),), {}, "must have shape (n, 28, 28)"),
+    ("reshape_and_normalize", (np.full((2, 28, 28), 300),), {}, "0-255"),
 ]
 
 

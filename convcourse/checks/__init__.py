@@ -15,3 +15,5 @@ from .core import MISTAKES
 from .filters import *  # noqa: F401,F403  lessons 01-02
 from .pooling import *  # noqa: F401,F403  lesson 03
 from .layers import *  # noqa: F401,F403  lesson 04
+from .keras_models import *  # noqa: F401,F403  lesson 05
+from .capstone import *  # noqa: F401,F403  lesson 06

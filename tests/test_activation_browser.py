@@ -1,0 +1,240 @@
+"""Lesson 05's activation browser, driven from Python through the controls a learner uses.
+
+Every activation the widget shows comes from the learner's ``feature_maps``; here that is a correct one
+written below (tests may hold reference code; ``convcourse`` may not), applied to the seed CNN, untrained
+but seeded, and a few seeded random images, so nothing needs downloading.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # before TensorFlow is first imported (by the keras fixture)
+
+from convcourse import data, plots, widgets  # noqa: E402
+
+ORANGE = (245, 166, 35)  # the outline colour, as widgets._HIGHLIGHT
+LABELS = np.array([0, 0, 0, 1, 3, 3, 1, 3, 0, 3])  # T-shirt/top x4 at 0, 1, 2, 8; Trouser x2; Dress x4
+
+
+@pytest.fixture(scope="module")
+def keras():
+    import keras  # imported here so the other tests do not wait for TensorFlow
+    return keras
+
+
+@pytest.fixture(scope="module")
+def model(keras):
+    """The seed CNN, untrained. Its layers are named as Keras names them in a fresh session (other tests'
+    models would otherwise make them conv2d_7 and the like)."""
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(64, (3, 3), activation="relu", name="conv2d"),
+        keras.layers.MaxPooling2D((2, 2), name="max_pooling2d"),
+        keras.layers.Conv2D(64, (3, 3), activation="relu", name="conv2d_1"),
+        keras.layers.MaxPooling2D((2, 2), name="max_pooling2d_1"),
+        keras.layers.Flatten(name="flatten"),
+        keras.layers.Dense(128, activation="relu", name="dense"),
+        keras.layers.Dense(10, activation="softmax", name="dense_1"),
+    ])
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).random((len(LABELS), 28, 28, 1), dtype=np.float32)
+
+
+class LearnersFeatureMaps:
+    """A correct learner answer that counts its calls."""
+
+    def __init__(self, keras):
+        self.keras, self.calls = keras, []
+
+    def __call__(self, model, image, layer):
+        self.calls.append(layer)
+        probe = self.keras.Model(model.inputs, model.layers[layer].output)
+        return self.keras.ops.convert_to_numpy(probe([image[None]], training=False))[0]
+
+
+@pytest.fixture
+def feature_maps(keras):
+    return LearnersFeatureMaps(keras)
+
+
+@pytest.fixture
+def browser(model, images, feature_maps):
+    return widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, feature_maps)
+
+
+def decoded(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def keras_output(keras, model, image, layer) -> np.ndarray:
+    """What Keras says model.layers[layer] outputs for one image."""
+    return keras.Model(model.inputs, model.layers[layer].output).predict(image[None], verbose=0)[0]
+
+
+def max_pooled(map2d: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    return tf.nn.max_pool2d(map2d[None, :, :, None], ksize=2, strides=2, padding="VALID").numpy()[0, :, :, 0]
+
+
+def outlined_tile(grid_png: bytes, maps: np.ndarray) -> int:
+    """The index of the tile the orange frame surrounds, read back from the grid's pixels."""
+    pixels = decoded(grid_png)
+    rows, cols = np.nonzero(np.all(pixels == ORANGE, axis=-1))
+    assert rows.size, "no tile is outlined"
+    height, width, count = maps.shape
+    columns = int(np.ceil(np.sqrt(count)))
+    cell_h, cell_w = (pixels.shape[0] - 6) // -(-count // columns), (pixels.shape[1] - 6) // columns
+    return int(rows.min() // cell_h) * columns + int(cols.min() // cell_w)
+
+
+def test_it_opens_on_the_first_conv_layer_with_keras_own_activations(keras, model, images, browser, feature_maps):
+    assert browser.layer_choice.options == (("0: conv2d 26x26x64", 0), ("1: max_pooling2d 13x13x64", 1),
+                                            ("2: conv2d_1 11x11x64", 2), ("3: max_pooling2d_1 5x5x64", 3))
+    assert [label for label, _ in browser.class_choice.options] == ["T-shirt/top", "Trouser", "Dress"]
+    assert browser.layer_choice.value == 0 and (browser.filter_choice.min, browser.filter_choice.max) == (0, 63)
+    assert (browser.example.value, browser.example.max) == (0, 3)
+    np.testing.assert_array_equal(browser.image, images[0])
+    assert browser.maps.shape == (26, 26, 64)
+    np.testing.assert_allclose(browser.maps, keras_output(keras, model, images[0], 0), rtol=1e-5, atol=1e-6)
+    assert feature_maps.calls == [0, 1]  # the layer, then the pooling layer after it; nothing else
+    chosen = browser.maps[:, :, 0]
+    assert f"max <span class=\"convcourse-max\">{chosen.max():.3g}</span>" in browser.caption.value
+    assert f'<span class="convcourse-active">{int((chosen > 0).sum())}</span> of 676 pixels' in browser.caption.value
+    for text in ("T-shirt/top", "example 0 (of 0&ndash;3; image 0 of the set)", "layer 0: conv2d 26x26x64", "filter 0"):
+        assert text in browser.caption.value
+    assert decoded(browser.picture.value).shape[:2] == (224, 224)
+    assert decoded(browser.selected.value).shape[:2] == (260, 260)
+    assert outlined_tile(browser.grid.value, browser.maps) == 0
+
+
+def test_the_pooled_view_is_the_max_pool_of_the_selected_map(browser):
+    for layer, size in ((0, (13, 13)), (2, (5, 5))):
+        browser.layer_choice.value = layer
+        browser.filter_choice.value = 17
+        assert browser.pooled.layout.display != "none" and browser.pooled_note.value == ""
+        assert browser.pooled_maps[:, :, 17].shape == size
+        np.testing.assert_allclose(browser.pooled_maps[:, :, 17], max_pooled(browser.maps[:, :, 17]), rtol=1e-6)
+        # each pooled pixel as large as the 2x2 block it came from, so the two pictures line up
+        scale = decoded(browser.selected.value).shape[0] // browser.maps.shape[0]
+        assert decoded(browser.pooled.value).shape[:2] == (2 * scale * size[0], 2 * scale * size[1])
+
+
+def test_a_pooling_layer_shows_its_13x13_maps_and_a_note_instead_of_a_pooled_view(browser, feature_maps):
+    browser.filter_choice.value = 40
+    before_pooling = browser.maps[:, :, 40]
+    browser.layer_choice.value = 1
+    assert browser.maps.shape == (13, 13, 64) and browser.filter_choice.max == 63
+    assert browser.filter_choice.value == 40 and "layer 1: max_pooling2d 13x13x64" in browser.caption.value
+    assert browser.pooled_maps is None and browser.pooled.layout.display == "none"
+    assert "no max pooling right after this layer (next: conv2d_1)" in browser.pooled_note.value
+    assert feature_maps.calls == [0, 1]  # layer 1 was already cached as layer 0's pooled view
+    np.testing.assert_allclose(browser.maps[:, :, 40], max_pooled(before_pooling), rtol=1e-6)
+    browser.layer_choice.value = 3
+    assert browser.maps.shape == (5, 5, 64) and "(next: flatten)" in browser.pooled_note.value
+
+
+def test_changing_the_class_resets_the_example_and_changes_the_image(images, browser):
+    browser.example.value = 3
+    np.testing.assert_array_equal(browser.image, images[8])
+    assert "example 3 (of 0&ndash;3; image 8 of the set)" in browser.caption.value
+    browser.class_choice.label = "Trouser"
+    assert (browser.example.value, browser.example.max) == (0, 1)
+    np.testing.assert_array_equal(browser.image, images[3])
+    assert "<b>Trouser</b> example 0 (of 0&ndash;1; image 3 of the set)" in browser.caption.value
+    browser.example.value = 1
+    np.testing.assert_array_equal(browser.image, images[6])
+    browser.class_choice.value = 3
+    assert browser.example.max == 3 and browser.index == 4
+
+
+def test_moving_the_filter_redraws_from_the_cache_without_calling_feature_maps(browser, feature_maps):
+    calls = len(feature_maps.calls)
+    pictures, grids = {browser.selected.value}, {browser.grid.value}
+    for chosen in (5, 33, 63):
+        browser.filter_choice.value = chosen
+        assert outlined_tile(browser.grid.value, browser.maps) == chosen
+        assert f"filter {chosen}</b>: max" in browser.caption.value
+        pictures.add(browser.selected.value)
+        grids.add(browser.grid.value)
+    assert len(pictures) == len(grids) == 4 and len(feature_maps.calls) == calls
+    browser.example.value = 1  # a new image is computed once...
+    browser.example.value = 0  # ...and an image seen before is not
+    assert len(feature_maps.calls) == calls + 2
+
+
+def test_a_stub_that_raises_is_shown_not_raised(model, images):
+    def stub(model, image, layer):
+        raise NotImplementedError("write feature_maps first")
+
+    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, stub)
+    assert "feature_maps failed:</b> NotImplementedError: write feature_maps first" in browser.caption.value
+    assert browser.maps is None and browser.grid.value == b"" and browser.selected.value == b""
+    browser.filter_choice.value = 3  # nothing escapes while the learner plays
+    browser.layer_choice.value = 2
+    browser.class_choice.value = 1
+    assert "NotImplementedError" in browser.caption.value and "Trouser" in browser.caption.value
+    np.testing.assert_array_equal(browser.image, images[3])
+    bare = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES,
+                                      lambda *_: (_ for _ in ()).throw(NotImplementedError()))
+    assert "NotImplementedError: (no message" in bare.caption.value
+
+
+def test_a_wrong_shape_is_named_in_the_caption(model, images, feature_maps):
+    def with_batch_axis(model, image, layer):
+        return feature_maps(model, image, layer)[None]
+
+    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, with_batch_axis)
+    assert "returned shape (1, 26, 26, 64); layer 0 (conv2d) gives (26, 26, 64) (drop the batch axis" \
+        in browser.caption.value
+    assert browser.maps is None
+
+    def wrong_pool(model, image, layer):
+        return feature_maps(model, image, layer)[:, :, :8] if layer == 1 else feature_maps(model, image, layer)
+
+    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, wrong_pool)
+    assert browser.maps.shape == (26, 26, 64) and browser.pooled_maps is None
+    assert "returned shape (13, 13, 8)" in browser.caption.value and "failed" in browser.pooled_note.value
+
+
+def test_bad_arguments_are_refused(model, images, feature_maps):
+    with pytest.raises(TypeError, match="feature_maps function"):
+        widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, None)
+    with pytest.raises(ValueError, match="labels"):
+        widgets.activation_browser(model, images, LABELS[:-1], data.FASHION_MNIST_CLASSES, feature_maps)
+    with pytest.raises(ValueError, match="whole numbers from 0 to 9"):
+        widgets.activation_browser(model, images, LABELS + 7, data.FASHION_MNIST_CLASSES, feature_maps)
+
+
+def test_the_grid_shows_every_map_stretched_on_its_own():
+    maps = np.zeros((4, 4, 5))
+    maps[1, 2, 3], maps[:, :, 1] = 7.0, 0.5
+    pixels = decoded(plots.feature_map_grid_png(maps, highlight=None, tile=4, gap=2))
+    assert pixels.shape == (2 * (4 + 2) + 2, 3 * (4 + 2) + 2, 3)  # 5 maps: 3 columns, 2 rows
+    tile = lambda i: pixels[2 + (i // 3) * 6:2 + (i // 3) * 6 + 4, 2 + (i % 3) * 6:2 + (i % 3) * 6 + 4, 0]  # noqa: E731
+    assert tile(3)[1, 2] == 255 and tile(3).sum() == 255 and (tile(1) == 255).all() and (tile(0) == 0).all()
+
+
+def test_the_filter_range_follows_the_layer(keras, images, feature_maps):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(16, 3, name="wide"),
+                              keras.layers.Conv2D(8, 3, name="narrow"), keras.layers.GlobalMaxPooling2D(name="top")])
+    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, feature_maps)
+    assert [label for label, _ in browser.layer_choice.options] == ["0: wide 26x26x16", "1: narrow 24x24x8"]
+    browser.filter_choice.value = 12
+    browser.layer_choice.value = 1
+    assert (browser.filter_choice.value, browser.filter_choice.max) == (7, 7) and browser.maps.shape == (24, 24, 8)
+    assert outlined_tile(browser.grid.value, browser.maps) == 7 and "(next: top)" in browser.pooled_note.value
+    browser.layer_choice.value = 0
+    assert (browser.filter_choice.value, browser.filter_choice.max) == (7, 15)
+    assert "no max pooling right after this layer (next: narrow)" in browser.pooled_note.value
