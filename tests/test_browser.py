@@ -1,12 +1,25 @@
-"""Lesson 01 in a real browser: JupyterLab, started as `make lab` starts it, renders the pixel
-stepper, and a learner moving its slider with the keyboard sees the next pixel's sum.
+"""The widgets in a real browser: JupyterLab, started as `make lab` starts it, runs the notebooks and
+renders their widgets, and a learner's keys and clicks reach the kernel and come back as new numbers.
+
+- Lesson 01 (the student release): moving the pixel stepper's slider with the keyboard shows the next sum.
+- Lessons 03 and 04 (the instructor's solutions, since their widgets come after the exercises and call the
+  learner's functions, which are stubs in the release): the pooling explorer follows its pool-size slider
+  and mode buttons; the architecture builder follows a typed filter count and its add / remove buttons,
+  with totals that Keras computes here.
+
+One JupyterLab serves the whole module (on a copy of the course, so autosave never touches the checkout);
+each test opens its notebook in a workspace of its own and shuts down its kernels when it ends, so the tests
+do not depend on each other's order.
 
 Needs Chromium at /usr/bin/chromium (Playwright cannot download its own browser here); without it
-the test is skipped. Anything else missing (Playwright, JupyterLab, the widgets extension) fails.
+the tests are skipped. Anything else missing (Playwright, JupyterLab, the widgets extension) fails.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import json
 import os
 import re
 import secrets
@@ -21,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from convcourse import COURSE_ROOT, data, widgets
 from convcourse.lab import FIRST_LESSON, lab_command
@@ -36,6 +49,8 @@ KERNEL_TIMEOUT_MS = 90_000  # kernel start, and running the cells up to the step
 UI_TIMEOUT_MS = 30_000  # a click or key press showing its effect
 SCREENSHOT = "lesson01_pixel_stepper.png"
 FAILURE_SCREENSHOT = "lesson01_pixel_stepper-FAILED.png"
+POOLING_SOLUTION = "solutions/03_pooling/03_pooling.ipynb"
+BUILDER_SOLUTION = "solutions/04_filters_to_layers/04_filters_to_layers.ipynb"
 
 
 @dataclass
@@ -76,26 +91,33 @@ def _wait_until_answering(server: LabServer, process: subprocess.Popen) -> None:
                 f"(last error: {last_error!r}).\nServer log:\n{server.log_text()}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def chromium() -> Path:
-    """The system Chromium; the only thing whose absence skips the test."""
+    """The system Chromium; the only thing whose absence skips the tests."""
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (Playwright cannot download a browser here)")
     return CHROMIUM
 
 
-@pytest.fixture
-def lab_server(chromium, tmp_path) -> Iterator[LabServer]:
-    """JupyterLab on a copy of notebooks/, started by the same command line as `make lab`."""
-    shutil.copytree(COURSE_ROOT / "notebooks", tmp_path / "notebooks")  # autosave must not touch the release
-    assert (tmp_path / FIRST_LESSON).is_file(), f"{FIRST_LESSON} is missing from the course (make release?)"
+@pytest.fixture(scope="module")
+def lab(chromium, tmp_path_factory) -> Iterator[LabServer]:
+    """JupyterLab on a copy of notebooks/, started by the same command line as `make lab`; one per module."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(COURSE_ROOT / "notebooks", root / "notebooks")  # autosave must not touch the release
+    assert (root / FIRST_LESSON).is_file(), f"{FIRST_LESSON} is missing from the course (make release?)"
     port, token = _free_port(), secrets.token_hex(24)
-    server = LabServer(f"http://127.0.0.1:{port}", token, tmp_path, tmp_path / "jupyterlab.log")
-    # Keep JupyterLab's saved layout out of ~/.jupyter, so the test neither reads nor overwrites the learner's.
-    env = {**os.environ, "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / ".lab-workspaces")}
+    server = LabServer(f"http://127.0.0.1:{port}", token, root, root / "jupyterlab.log")
+    # Keep JupyterLab's saved layout and settings out of ~/.jupyter, so the tests neither read nor overwrite
+    # the learner's. "Never fetch news": no toast asking about it, lying over the widgets' buttons.
+    settings = root / ".lab-settings"
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    env = {**os.environ, "JUPYTERLAB_WORKSPACES_DIR": str(root / ".lab-workspaces"),
+           "JUPYTERLAB_SETTINGS_DIR": str(settings)}
     with server.log.open("wb") as log:
-        process = subprocess.Popen(lab_command(port=port, token=token, open_browser=False, root=tmp_path),
-                                   cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(lab_command(port=port, token=token, open_browser=False, root=root),
+                                   cwd=root, env=env, stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_answering(server, process)
@@ -109,16 +131,44 @@ def lab_server(chromium, tmp_path) -> Iterator[LabServer]:
             process.wait(timeout=10)
 
 
+def _api(server: LabServer, method: str, path: str):
+    request = urllib.request.Request(f"{server.base_url}{path}", method=method,
+                                     headers={"Authorization": f"token {server.token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
 @pytest.fixture
-def page(chromium) -> Iterator[Page]:
-    """A fresh page in headless Chromium; the browser is closed however the test ends."""
+def lab_server(lab) -> Iterator[LabServer]:
+    """The module's JupyterLab; the kernels a test started are shut down when it ends (after its browser)."""
+    yield lab
+    try:
+        for session in _api(lab, "GET", "/api/sessions"):
+            _api(lab, "DELETE", f"/api/sessions/{session['id']}")
+    except (urllib.error.URLError, OSError) as error:  # the server may be gone with the test's failure
+        print(f"could not shut down the test's kernels: {error!r}")
+
+
+@pytest.fixture(scope="module")
+def browser(chromium) -> Iterator[Browser]:
+    """Headless Chromium, shared by the module's tests and closed however they end."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            yield context.new_page()
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    """A fresh page (own cookies and storage) in the shared Chromium."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def _expected_after_one_step() -> tuple[str, tuple[int, int]]:
@@ -167,3 +217,159 @@ def test_lesson01_pixel_stepper_renders_and_follows_the_keyboard(lab_server, pag
             print(f"could not save the failure screenshot: {error!r}")
         print(f"JupyterLab log ({lab_server.log}):\n{lab_server.log_text()}")
         raise
+
+
+# --- Lessons 03 and 04: the solutions' widgets ------------------------------------------------------------
+# Fragile spots, all ipywidgets 8 / JupyterLab 4 markup: a slider's handle is noUiSlider's `.noUi-handle`;
+# a described control is a `.widget-inline-hbox` holding a `.widget-label` with the description; ToggleButtons
+# and Buttons are <button>s named by their text; w.HTML renders into `.widget-html-content`; a w.Label is a
+# `div.widget-label` (a description is a `label.widget-label`); an HBox is a `.widget-hbox`.
+
+
+def _open_and_run_all(page: Page, server: LabServer, notebook_path: str) -> Locator:
+    """Open a fresh copy of a solution notebook in a workspace of its own, run all its cells; the panel."""
+    copy = server.root / notebook_path
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(COURSE_ROOT / notebook_path, copy)  # fresh: a previous run's autosave must not matter
+    # A named, new workspace: the default one may still hold another test's notebook (and its kernel).
+    page.goto(server.url(f"/lab/workspaces/{Path(notebook_path).stem}-{secrets.token_hex(4)}/tree/{notebook_path}"))
+    notebook = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Notebook"))
+    expect(notebook).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
+    expect(notebook).to_have_count(1)
+    kernel_status = page.locator("#jp-main-statusbar").get_by_role("button", name=re.compile(r"\| Idle$"))
+    expect(kernel_status).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
+    page.locator("#jp-MainMenu").get_by_role("menuitem", name="Run", exact=True).click()
+    page.locator(".lm-Menu").get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+    return notebook
+
+
+def _assert_no_python_errors(notebook: Locator) -> None:
+    """No cell printed a traceback or an exception (JupyterLab shows both as stderr-typed outputs)."""
+    stderr = notebook.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+    # textContent, not innerText: JupyterLab skips painting off-screen cells (content-visibility), and
+    # innerText of an unpainted element is empty, which would make this check pass blindly.
+    texts = stderr.all_text_contents()
+    errors = [text for text in texts if "Traceback" in text or re.search(r"\b\w*(Error|Exception)\b", text)]
+    assert not errors, "a cell failed:\n" + "\n---\n".join(errors)
+    # Run All stops at a failing cell, so every code cell must have run: none still "[ ]:" or "[*]:".
+    prompts = notebook.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
+    assert prompts and all(re.fullmatch(r"\[\d+\]:", prompt.strip()) for prompt in prompts), prompts
+
+
+@contextlib.contextmanager
+def _screenshots(page: Page, server: LabServer, artifacts: Path, name: str) -> Iterator[Path]:
+    """Yields where the success screenshot goes; on failure saves `<name>-FAILED.png` and prints the server log."""
+    shot, failed = artifacts / f"{name}.png", artifacts / f"{name}-FAILED.png"
+    for stale in (shot, failed):  # only this run's pictures may be left behind
+        stale.unlink(missing_ok=True)
+    try:
+        yield shot
+    except BaseException:
+        try:
+            page.screenshot(path=failed, full_page=True)
+        except Exception as error:  # the page itself may be gone; keep the original failure
+            print(f"could not save the failure screenshot: {error!r}")
+        print(f"JupyterLab log ({server.log}):\n{server.log_text()}")
+        raise
+
+
+def _control(widget: Locator, description: str) -> Locator:
+    """The ipywidgets control(s) whose description label reads exactly ``description``."""
+    label = widget.page.locator(".widget-label", has_text=re.compile(rf"^{re.escape(description)}$"))
+    return widget.locator(".widget-inline-hbox, .widget-toggle-buttons").filter(has=label)
+
+
+def test_lesson03_pooling_explorer_follows_slider_and_mode(lab_server, page, artifacts):
+    with _screenshots(page, lab_server, artifacts, "lesson03_pooling_explorer") as screenshot:
+        notebook = _open_and_run_all(page, lab_server, POOLING_SOLUTION)
+        explorer = notebook.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-slider"))
+        sizes = explorer.locator(".widget-html-content").filter(has_text="pixels become")
+        # The ascent photo, unfiltered, 2x2 max pooling: 512x512 -> 256x256.
+        expect(sizes).to_contain_text("262,144 pixels become 65,536", timeout=KERNEL_TIMEOUT_MS)
+        _assert_no_python_errors(notebook)
+        expect(explorer.locator(".widget-html-content", has_text="after max pooling")).to_contain_text("256x256")
+
+        handle = _control(explorer, "pool size").locator(".noUi-handle")
+        handle.focus()
+        handle.press("ArrowRight")
+        handle.press("ArrowRight")  # pool size 2 -> 4: 512x512 -> 128x128
+        expect(sizes).to_contain_text(f"262,144 pixels become {(512 // 4) ** 2:,} ", timeout=UI_TIMEOUT_MS)
+        expect(_control(explorer, "pool size")).to_contain_text("4")  # the slider's readout
+
+        average = _control(explorer, "pooling").get_by_role("button", name="average", exact=True)
+        average.click()
+        after = explorer.locator(".widget-html-content", has_text=re.compile(r"after \w+ pooling"))
+        expect(after).to_contain_text("after average pooling: 128x128", timeout=UI_TIMEOUT_MS)
+        expect(sizes).to_contain_text("become 16,384 ")  # still size 4
+        expect(explorer).not_to_contain_text("cannot pool")
+
+        explorer.scroll_into_view_if_needed()
+        page.screenshot(path=screenshot, full_page=True)
+
+
+def _keras_table(layers) -> list[str]:
+    """The builder's table for a stack (lesson 04's tuples) as Keras sees it: the stack built as a real
+    Sequential model, its layers' class names, output shapes and parameter counts, one string per table row
+    (header, input, one per layer, total) in the form Playwright reads a row (its cells' texts run together)."""
+    import keras  # here, so that the other tests do not wait for TensorFlow
+
+    built = [keras.Input(shape=(28, 28, 1))]
+    for kind, *numbers in layers:
+        if kind == "conv":
+            filters, kernel, padding = (*numbers, "valid")[:3]
+            built.append(keras.layers.Conv2D(filters, (kernel, kernel), padding=padding, activation="relu"))
+        elif kind == "pool":
+            built.append(keras.layers.MaxPooling2D((numbers[0], numbers[0])))
+        elif kind == "flatten":
+            built.append(keras.layers.Flatten())
+        else:
+            built.append(keras.layers.Dense(numbers[0]))
+    model = keras.Sequential(built)
+    rows = [f"{number}{type(layer).__name__}{tuple(layer.output.shape[1:])}{layer.count_params():,}"
+            for number, layer in enumerate(model.layers, start=1)]
+    return ["#layeroutput shapeparameters", "Input(28, 28, 1)", *rows, f"total parameters: {model.count_params():,}"]
+
+
+def test_lesson04_architecture_builder_follows_typing_and_buttons(lab_server, page, artifacts):
+    seed = [tuple(layer) for layer in data.SEED_CNN]
+    assert seed[0] == ("conv", 64, 3) and seed[1] == ("pool", 2), "the steps below assume the seed CNN"
+    narrower = [("conv", 32, 3), *seed[1:]]  # typed into the first conv's filters
+    with_pool = [*narrower[:4], ("pool", 2), *narrower[4:]]  # "add pool" goes just before the flatten
+    without_first_pool = [with_pool[0], *with_pool[2:]]  # the first pool row's remove button
+    stacks = {"seed": seed, "narrower": narrower, "with_pool": with_pool, "final": without_first_pool}
+    with _screenshots(page, lab_server, artifacts, "lesson04_architecture_builder") as screenshot, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=1) as keras_thread:
+        # TensorFlow starts here while the kernel runs the notebook, rather than before it (some seconds).
+        keras_tables = keras_thread.submit(lambda: {name: _keras_table(stack) for name, stack in stacks.items()})
+        notebook = _open_and_run_all(page, lab_server, BUILDER_SOLUTION)
+        builder = notebook.locator(".jp-OutputArea-output").filter(has=page.locator("table.convcourse-architecture"))
+        total = builder.locator(".convcourse-total")
+        expect(total).to_have_text("total parameters: 243,786", timeout=KERNEL_TIMEOUT_MS)
+        _assert_no_python_errors(notebook)
+        tables = keras_tables.result(timeout=KERNEL_TIMEOUT_MS / 1000)
+        assert tables["seed"][-1] == "total parameters: 243,786", tables["seed"]
+        assert len({table[-1] for table in tables.values()}) == 4, "every step must change the total"
+        table_rows = builder.locator("table.convcourse-architecture tr")
+        expect(table_rows).to_have_text(tables["seed"])
+
+        filters = _control(builder, "filters").first.locator("input")
+        expect(filters).to_have_value("64")
+        filters.fill("32")
+        filters.press("Enter")
+        expect(total).to_have_text(tables["narrower"][-1], timeout=UI_TIMEOUT_MS)
+        expect(table_rows).to_have_text(tables["narrower"])
+
+        builder.get_by_role("button", name="add pool", exact=True).click()
+        expect(total).to_have_text(tables["with_pool"][-1], timeout=UI_TIMEOUT_MS)
+        expect(table_rows).to_have_text(tables["with_pool"])
+
+        first_pool = builder.locator(".widget-hbox").filter(  # a layer row: its kind is a w.Label
+            has=page.locator("div.widget-label", has_text=re.compile(r"^pool$"))).first
+        first_pool.get_by_role("button", name="remove").click()
+        expect(total).to_have_text(tables["final"][-1], timeout=UI_TIMEOUT_MS)
+        expect(table_rows).to_have_text(tables["final"])
+        expect(builder.locator(".convcourse-keras-code")).to_contain_text("Conv2D(32, (3, 3)")
+        expect(builder).not_to_contain_text("layer_shapes failed")
+
+        builder.scroll_into_view_if_needed()
+        page.screenshot(path=screenshot, full_page=True)
