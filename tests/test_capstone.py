@@ -107,7 +107,7 @@ def test_the_same_submission_trained_twice_scores_exactly_the_same():
 
 @pytest.mark.slow
 def test_a_diverging_plan_is_reported_as_such():
-    exploding = small_cnn(activation=None, kernel_initializer=keras.initializers.Constant(1e30)).to_json()
+    exploding = small_cnn(kernel_initializer=keras.initializers.Constant(float("nan"))).to_json()
     result = capstone.train_and_evaluate(exploding, TINY, train_size=500)
     assert result.status == "diverged" and "NaN" in result.message
 
