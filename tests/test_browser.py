@@ -6,10 +6,15 @@ renders their widgets, and a learner's keys and clicks reach the kernel and come
   learner's functions, which are stubs in the release): the pooling explorer follows its pool-size slider
   and mode buttons; the architecture builder follows a typed filter count and its add / remove buttons,
   with totals that Keras computes here.
+- Lesson 05 (the solution, for the same reason): after Run All has trained both models (fast mode), the
+  activation browser follows its layer dropdown, its filter slider (keyboard) and its class dropdown.
 
 One JupyterLab serves the whole module (on a copy of the course, so autosave never touches the checkout);
 each test opens its notebook in a workspace of its own and shuts down its kernels when it ends, so the tests
 do not depend on each other's order.
+
+JupyterLab, and so every kernel it starts, runs with CONVCOURSE_FAST=1 (lesson 05 trains on a 3,000-image
+subset for one epoch) and with the offline-data variables tests/conftest.py set (XDG_CACHE_HOME, KERAS_HOME).
 
 Needs Chromium at /usr/bin/chromium (Playwright cannot download its own browser here); without it
 the tests are skipped. Anything else missing (Playwright, JupyterLab, the widgets extension) fails.
@@ -38,6 +43,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from convcourse import COURSE_ROOT, data, widgets
 from convcourse.lab import FIRST_LESSON, lab_command
+from convcourse.training import FAST_MODE_VARIABLE
 
 pytestmark = pytest.mark.slow
 
@@ -47,10 +53,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 SERVER_START_TIMEOUT = 90  # seconds until /api/status answers
 KERNEL_TIMEOUT_MS = 90_000  # kernel start, and running the cells up to the stepper
 UI_TIMEOUT_MS = 30_000  # a click or key press showing its effect
+TRAINING_TIMEOUT_MS = 240_000  # lesson 05's Run All: TensorFlow's start, the checks, two models trained (fast mode)
 SCREENSHOT = "lesson01_pixel_stepper.png"
 FAILURE_SCREENSHOT = "lesson01_pixel_stepper-FAILED.png"
 POOLING_SOLUTION = "solutions/03_pooling/03_pooling.ipynb"
 BUILDER_SOLUTION = "solutions/04_filters_to_layers/04_filters_to_layers.ipynb"
+KERAS_SOLUTION = "solutions/05_cnn_in_keras/05_cnn_in_keras.ipynb"
+# What the server (and so its kernels) must get from this process: fast training, and the offline data sets
+# (the last two only when conftest found an offline copy and set them).
+INHERITED_VARIABLES = (FAST_MODE_VARIABLE, "XDG_CACHE_HOME", "KERAS_HOME")
 
 
 @dataclass
@@ -91,6 +102,15 @@ def _wait_until_answering(server: LabServer, process: subprocess.Popen) -> None:
                 f"(last error: {last_error!r}).\nServer log:\n{server.log_text()}")
 
 
+def _process_environment(pid: int) -> dict[str, str] | None:
+    """The environment a running process was started with (Linux's /proc), or None where there is no /proc."""
+    environ = Path(f"/proc/{pid}/environ")
+    if not environ.exists():
+        return None
+    entries = environ.read_bytes().decode(errors="replace").split("\0")
+    return dict(entry.partition("=")[::2] for entry in entries if entry)
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Path:
     """The system Chromium; the only thing whose absence skips the tests."""
@@ -113,7 +133,8 @@ def lab(chromium, tmp_path_factory) -> Iterator[LabServer]:
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    env = {**os.environ, "JUPYTERLAB_WORKSPACES_DIR": str(root / ".lab-workspaces"),
+    # Fast mode whatever the caller's shell says: these tests are about widgets, not about training.
+    env = {**os.environ, FAST_MODE_VARIABLE: "1", "JUPYTERLAB_WORKSPACES_DIR": str(root / ".lab-workspaces"),
            "JUPYTERLAB_SETTINGS_DIR": str(settings)}
     with server.log.open("wb") as log:
         process = subprocess.Popen(lab_command(port=port, token=token, open_browser=False, root=root),
@@ -121,6 +142,10 @@ def lab(chromium, tmp_path_factory) -> Iterator[LabServer]:
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_answering(server, process)
+        started_with = _process_environment(process.pid)
+        if started_with is not None:  # kernels get the server's environment (jupyter_client copies os.environ)
+            wanted = {name: env[name] for name in INHERITED_VARIABLES if name in env}
+            assert {name: started_with.get(name) for name in wanted} == wanted, "JupyterLab lost a variable"
         yield server
     finally:
         process.terminate()
@@ -311,20 +336,9 @@ def _keras_table(layers) -> list[str]:
     """The builder's table for a stack (lesson 04's tuples) as Keras sees it: the stack built as a real
     Sequential model, its layers' class names, output shapes and parameter counts, one string per table row
     (header, input, one per layer, total) in the form Playwright reads a row (its cells' texts run together)."""
-    import keras  # here, so that the other tests do not wait for TensorFlow
+    from convcourse.checks import keras_model_for  # imports TensorFlow: here, so other tests need not wait
 
-    built = [keras.Input(shape=(28, 28, 1))]
-    for kind, *numbers in layers:
-        if kind == "conv":
-            filters, kernel, padding = (*numbers, "valid")[:3]
-            built.append(keras.layers.Conv2D(filters, (kernel, kernel), padding=padding, activation="relu"))
-        elif kind == "pool":
-            built.append(keras.layers.MaxPooling2D((numbers[0], numbers[0])))
-        elif kind == "flatten":
-            built.append(keras.layers.Flatten())
-        else:
-            built.append(keras.layers.Dense(numbers[0]))
-    model = keras.Sequential(built)
+    model = keras_model_for((28, 28, 1), layers)
     rows = [f"{number}{type(layer).__name__}{tuple(layer.output.shape[1:])}{layer.count_params():,}"
             for number, layer in enumerate(model.layers, start=1)]
     return ["#layeroutput shapeparameters", "Input(28, 28, 1)", *rows, f"total parameters: {model.count_params():,}"]
@@ -372,4 +386,54 @@ def test_lesson04_architecture_builder_follows_typing_and_buttons(lab_server, pa
         expect(builder).not_to_contain_text("layer_shapes failed")
 
         builder.scroll_into_view_if_needed()
+        page.screenshot(path=screenshot, full_page=True)
+
+
+# --- Lesson 05: the activation browser, on the CNN the notebook has just trained ---------------------------
+# More ipywidgets 8 markup: a Dropdown is a `.widget-inline-hbox` holding its description label and a native
+# <select> (whose <option>s are the labels, spaces written as non-breaking ones), which Playwright's
+# select_option drives as a user's choice does (input and change events).
+
+
+def test_lesson05_activation_browser_follows_layer_filter_and_class(lab_server, page, artifacts):
+    with _screenshots(page, lab_server, artifacts, "lesson05_activation_browser") as screenshot:
+        notebook = _open_and_run_all(page, lab_server, KERAS_SOLUTION)
+        browser = notebook.locator(".jp-OutputArea-output").filter(
+            has=page.locator(".widget-html-content", has_text="every filter of this layer"))
+        caption = browser.locator(".widget-html-content", has_text="pixels active")
+        # Keras numbers the layers' names (conv2d_8, ...) by how many models the kernel built before.
+        expect(caption).to_contain_text(re.compile(r"layer 0: conv2d(_\d+)? 26x26x64 . filter 0: max "),
+                                        timeout=TRAINING_TIMEOUT_MS)
+        _assert_no_python_errors(notebook)
+        # The kernel trained in fast mode: it got CONVCOURSE_FAST=1 from the server.
+        expect(notebook.locator(".jp-OutputArea-output", has_text="training on")).to_contain_text(
+            "training on 3,000 images for 1 epoch(s) (fast mode: CONVCOURSE_FAST=1)")
+        expect(caption).not_to_contain_text("feature_maps failed")
+        expect(browser.locator(".widget-html-content", has_text="after max pooling")).to_contain_text("13x13")
+        first_class = caption.locator("b").first.text_content()
+        assert first_class != "Sneaker", "the class change below must change the caption"
+
+        layer = _control(browser, "layer").locator("select")
+        labels = layer.locator("option").all_text_contents()  # ipywidgets writes their spaces as U+00A0
+        pooling = [label for label in labels if label.replace("\xa0", " ").startswith("1: max_pooling2d")]
+        assert len(pooling) == 1, labels
+        layer.select_option(label=pooling[0])
+        expect(caption).to_contain_text(re.compile(r"layer 1: max_pooling2d(_\d+)? 13x13x64 . filter 0: "),
+                                        timeout=UI_TIMEOUT_MS)
+        expect(caption).to_contain_text("of 169 pixels active")  # 13 x 13
+        expect(browser.locator(".convcourse-no-pooling")).to_contain_text("next: conv2d")
+
+        handle = _control(browser, "filter").locator(".noUi-handle")
+        handle.focus()
+        handle.press("ArrowRight")  # filter 0 -> 1
+        expect(caption).to_contain_text(re.compile(r"13x13x64 . filter 1: max "), timeout=UI_TIMEOUT_MS)
+        expect(_control(browser, "filter")).to_contain_text("1")  # the slider's readout
+
+        _control(browser, "class").locator("select").select_option(label="Sneaker")
+        expect(caption).to_contain_text(re.compile(r"^Sneaker example 0 \(of 0"), timeout=UI_TIMEOUT_MS)
+        expect(caption).to_contain_text(re.compile(r"layer 1: max_pooling2d(_\d+)? 13x13x64 . filter 1: max "))
+        expect(caption).not_to_contain_text(first_class)
+        expect(caption).not_to_contain_text("feature_maps failed")
+
+        caption.scroll_into_view_if_needed()
         page.screenshot(path=screenshot, full_page=True)

@@ -11,7 +11,7 @@ from .. import data
 from .core import MISTAKES, as_numeric, assert_matches, call, require_function
 
 __all__ = ["SEED_CNN_TABLE", "check_count_params", "check_count_params_random", "check_conv2d", "check_conv2d_random",
-           "check_layer_shapes", "check_layer_shapes_random", "keras_conv2d", "keras_layer_table"]
+           "check_layer_shapes", "check_layer_shapes_random", "keras_conv2d", "keras_layer_table", "keras_model_for"]
 
 MISTAKES.update({
     "bias_forgotten": (
@@ -75,8 +75,8 @@ def keras_conv2d(x, kernels, bias, stride=1, padding="valid") -> np.ndarray:
     return np.asarray(layer(np.asarray(x, dtype=np.float64)[None]))[0]
 
 
-def keras_layer_table(input_shape, layers) -> list[tuple[str, tuple, int]]:
-    """Each layer's output shape and parameter count, read off a Keras model built from the stack."""
+def keras_model_for(input_shape, layers):
+    """The Keras Sequential model a stack of lesson 04's layer tuples describes."""
     keras = _keras()
     built = [keras.Input(shape=input_shape)]
     for kind, *args in layers:
@@ -88,7 +88,12 @@ def keras_layer_table(input_shape, layers) -> list[tuple[str, tuple, int]]:
             built.append(keras.layers.Flatten())
         else:
             built.append(keras.layers.Dense(args[0]))
-    model = keras.Sequential(built)
+    return keras.Sequential(built)
+
+
+def keras_layer_table(input_shape, layers) -> list[tuple[str, tuple, int]]:
+    """Each layer's output shape and parameter count, read off a Keras model built from the stack."""
+    model = keras_model_for(input_shape, layers)
     return [(kind, tuple(layer.output.shape[1:]), layer.count_params()) for (kind, *_), layer in zip(layers, model.layers)]
 
 
