@@ -155,6 +155,12 @@ def _show_layer(name: str, settings: dict) -> str:
     return f"{name}({inside})"
 
 
+def _from_logits(loss_object) -> bool:
+    """Whether a compiled loss (object or function) was told that the model outputs logits."""
+    return bool(getattr(loss_object, "from_logits", False) or
+                getattr(loss_object, "_fn_kwargs", {}).get("from_logits", False))
+
+
 def _assert_compiled(model, text):
     keras = _keras()
     loss = getattr(model, "loss", None)
@@ -165,8 +171,7 @@ def _assert_compiled(model, text):
     if "sparse_categorical_crossentropy" not in str(loss_name):
         mistake = "one_hot_loss" if "categorical_crossentropy" in str(loss_name) else "not_compiled"
         raise AssertionError(f"{text} is compiled with the loss {loss_name!r}: {MISTAKES[mistake]}")
-    from_logits = bool(getattr(loss_object, "from_logits", False) or
-                       getattr(loss_object, "_fn_kwargs", {}).get("from_logits", False))
+    from_logits = _from_logits(loss_object)
     last = model.layers[-1].get_config().get("activation")
     if last == "softmax" and from_logits:
         raise AssertionError(f"{text}: {MISTAKES['softmax_from_logits']}")
@@ -184,13 +189,20 @@ def _assert_architecture(build: Callable, expected: list, name: str) -> None:
     if input_shape != (28, 28, 1):
         raise AssertionError(f"{text} should take inputs of shape (28, 28, 1), as reshape_and_normalize makes them: "
                              f"start with keras.Input(shape=(28, 28, 1)).")
-    layers = [describe_layer(layer) for layer in model.layers]
+    # A functional model (keras.Model(inputs, outputs)) lists its InputLayer among its layers; a Sequential does not.
+    layers = [describe_layer(layer) for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     for number, (mine, right) in enumerate(zip(layers, expected), start=1):
         if mine[:2] != right[:2]:
             hint = ""
             if mine[0] == right[0] and mine[1].get("activation") != right[1].get("activation"):
                 hint = (" The activation differs: ReLU after every hidden layer, softmax on the last."
                         if right[1].get("activation") else "")
+                loss = getattr(model, "loss", None)
+                if (number == len(expected) and right[1].get("activation") == "softmax"
+                        and mine[1].get("activation") in (None, "linear") and loss is not None
+                        and not _from_logits(keras.losses.get(loss) if isinstance(loss, str) else loss)):
+                    raise AssertionError(f"{text}: layer {number} should be {_show_layer(*right[:2])}, yours is "
+                                         f"{_show_layer(*mine[:2])}: {MISTAKES['logits_without_flag']}")
             raise AssertionError(f"{text}: layer {number} should be {_show_layer(*right[:2])}, yours is "
                                  f"{_show_layer(*mine[:2])}.{hint}")
         if mine[2] != right[2]:
