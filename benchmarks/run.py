@@ -44,7 +44,7 @@ def correlation_benchmark() -> None:
         assert np.allclose(cropped, reference), f"{name} disagrees with SciPy"
     seconds = {name: timing.best_time(run, repeat=repeat) for name, (run, repeat) in contenders.items()}
     fastest = seconds["scipy.ndimage.correlate"]
-    print(f"\n512x512 image, 3x3 kernel (best of several runs; ratio = time / scipy.ndimage.correlate)")
+    print("\n512x512 image, 3x3 kernel (best of several runs; ratio = time / scipy.ndimage.correlate)")
     for name, value in seconds.items():
         print(f"  {name:<38} {value * 1000:10.2f} ms   x{value / fastest:8.2f}")
     vectorised = seconds["vectorised correlate2d (lesson 02)"]

@@ -9,7 +9,13 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .. import data
-from .core import MISTAKES, as_numeric, assert_matches, blame_helper, call, random_image, random_kernel, require_function
+from .core import MISTAKES, assert_matches, blame_helper, call, random_image, random_kernel, require_function
+
+__all__ = ["check_weighted_sum", "check_weighted_sum_random", "check_filter_pixel",
+           "check_filter_pixel_random", "check_conv_output_size", "check_conv_output_size_all",
+           "check_pad2d", "check_pad2d_random", "scipy_correlate2d", "check_correlate2d_valid",
+           "check_correlate2d_stride", "check_correlate2d_same", "check_correlate2d_uint8",
+           "check_correlate2d_random", "check_to_display", "check_to_display_random"]
 
 MISTAKES.update({
     "flipped": (
