@@ -154,7 +154,10 @@ def offline_environment(shared_data: str | os.PathLike, keras_home: str | os.Pat
     link = Path(keras_home) / "datasets" / "fashion-mnist"
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.exists():
-        link.symlink_to(shared_data / "keras" / "datasets" / "fashion-mnist", target_is_directory=True)
+        try:
+            link.symlink_to(shared_data / "keras" / "datasets" / "fashion-mnist", target_is_directory=True)
+        except FileExistsError:  # another process (a parallel test worker) made it first
+            pass
     return {"XDG_CACHE_HOME": str(shared_data / "cache"), "KERAS_HOME": str(Path(keras_home).resolve())}
 
 

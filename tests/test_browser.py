@@ -45,7 +45,7 @@ from convcourse import COURSE_ROOT, data, widgets
 from convcourse.lab import FIRST_LESSON, lab_command
 from convcourse.training import FAST_MODE_VARIABLE
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

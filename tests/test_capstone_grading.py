@@ -11,6 +11,9 @@ import pytest
 from convcourse import capstone, checks, notebooks
 from nbgrader_course import Course, error_text
 
+# All tests here share one expensive module fixture: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group("grading_capstone")
+
 LESSON = "06_capstone"
 
 OVER_BUDGET_MODEL = '''

@@ -10,6 +10,9 @@ import pytest
 from convcourse import checks, notebooks
 from nbgrader_course import Course, error_text
 
+# All tests here share one expensive module fixture: keep them on one xdist worker.
+pytestmark = pytest.mark.xdist_group("grading_lessons_01_02")
+
 LESSONS = ("01_one_pixel", "02_whole_image")
 
 # What each student changes in the release notebook (answer-cell grade id -> new source).
