@@ -43,4 +43,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.course_list
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment
 	$(BIN)/jupyter labextension enable @jupyter/nbgrader
+	@# JupyterHub's proxy (grader/README.md: a class on JupyterHub). Major 4 runs on Debian's node 20.
+	if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@4 && \
+	  ln -sf ../node/node_modules/.bin/configurable-http-proxy $(BIN)/configurable-http-proxy; \
+	else echo "npm not found: skipping configurable-http-proxy (only JupyterHub needs it)"; fi
 	touch $(STAMP)

@@ -18,8 +18,34 @@ c.CourseDirectory.release_directory = "notebooks"
 
 # A cell that runs longer than this is stopped and counts as failed; the rest of the notebook still runs.
 # The longest honest cell is the capstone's graded training run (a minute or two; its own cap is 480 s).
+# `convcourse grade` sets a shorter limit for the other lessons (convcourse/grading/command.py).
 c.Execute.timeout = 600
-c.Execute.interrupt_on_timeout = True
+# A timed-out or dead kernel is replaced, the cells before replayed, and grading goes on (an interrupt
+# cannot stop every loop); the same for os._exit, a crash or a memory kill. See grading/preprocessors.py.
+c.Execute.interrupt_on_timeout = False
+# Each grading kernel starts with limits on memory, file size and printed output, and as an unprivileged
+# user when `convcourse grade` runs as root (convcourse/grading/kernel_guard.py).
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    "--InteractiveShellApp.exec_lines=import convcourse.grading.kernel_guard",
+]
+
+from convcourse.grading.preprocessors import ResilientExecute, RestoreLockedCells  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
+    OverwriteKernelspec, SaveAutoGrades,
+)
+
+# nbgrader's own lists, with two replacements: locked cells (tests) that a student deleted, moved, duplicated
+# or edited are put back in their place and graded, and not reported when only the hidden tests differ.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, RestoreLockedCells, DeduplicateIds, OverwriteKernelspec, CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
 
 # nbgrader gives 0 points to a test cell that wrote anything to stderr. TensorFlow and its C++ runtime
 # log informational lines there (oneDNN notices, CPU feature notes, absl warnings); they are not failures.

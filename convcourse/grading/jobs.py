@@ -1,0 +1,457 @@
+"""One student's autograding, as a self-contained job: bytes in, scores and files out.
+
+``grade_student(job)`` is the only function the instructor's machine and a Dask cluster both run. The
+job carries everything it needs (the submission, the course's nbgrader configuration, a gradebook
+holding the lesson and no students), so it runs the same in a thread here or on another machine.
+
+It grades in a private folder with stock ``nbgrader autograde`` and ``generate_feedback``, under a
+supervisor that enforces a wall-time limit, a memory limit over every process the job started and a
+cap on log output, then kills whatever is left (processes that outlive their cells included, see
+run_nbgrader.py) before it reads any result. The kernel itself starts with limits (kernel_guard.py).
+Nothing of the course is touched: the caller merges the result into the gradebook (records.py).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import psutil
+
+from .preprocessors import REPORT_ENV
+from .run_nbgrader import FEEDBACK_FAILED, grade_in_process
+
+# Each job's process is forked from a server that has nbgrader imported already: seconds saved per student.
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload(["convcourse.grading.run_nbgrader"])
+
+MEGABYTE = 1 << 20
+# Set by the command when the instructor presses Ctrl-C: every running job stops its processes.
+STOP = threading.Event()
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_timeout: int = 120      # seconds one cell may run (the capstone's training cell needs more)
+    time_limit: int = 900        # seconds for the whole student: autograde and feedback
+    memory_mb: int = 4096        # the kernel's address space; the job's processes together get twice this
+    output_mb: int = 64          # what the job may write to its log (the kernel's raw output included)
+    cell_output_bytes: int = 1 << 20  # what one cell may print into the notebook
+
+
+@dataclass
+class GradingJob:
+    lesson: str
+    student: str
+    submission: dict[str, bytes]     # the files of submitted/<student>/<lesson>/, by name
+    course_files: dict[str, bytes]   # nbgrader_config.py, grader/..., non-notebook files of the lesson
+    gradebook: bytes                 # the course's gradebook.db with this lesson and no submissions
+    limits: Limits = field(default_factory=Limits)
+    feedback: bool = True
+
+
+@dataclass
+class CellResult:
+    name: str
+    points: float | None            # None: waits for the instructor (a written answer)
+    max_points: float
+    autograded: bool                # a test cell (True) or a manually graded answer (False)
+    message: str = ""               # the first line of the error the test raised
+
+
+@dataclass
+class GradingResult:
+    lesson: str
+    student: str
+    outcome: str                     # graded, timeout, memory, output, crashed, not a notebook, no notebook
+    notes: list[str]
+    cells: list[CellResult]
+    files: dict[str, bytes]          # autograded/... and feedback/... paths relative to the course
+    timestamp: str | None
+    seconds: float
+    peak_memory_mb: float
+    submission_sha256: str
+    comments: dict[str, str] = field(default_factory=dict)  # nbgrader's automatic comments, by answer cell
+    log_tail: str = ""
+
+    @property
+    def score(self) -> float:
+        return sum(cell.points or 0.0 for cell in self.cells)
+
+    @property
+    def max_score(self) -> float:
+        return sum(cell.max_points for cell in self.cells)
+
+
+class Workspace:
+    """A private course folder for one job: this student's files and a gradebook with no one else in it."""
+
+    def __init__(self, job: GradingJob):
+        self.job = job
+        self.root = Path(tempfile.mkdtemp(prefix=f"convcourse-grade-{job.lesson}-"))
+        self.report = self.root / "private" / "report.txt"
+        self.report.parent.mkdir(mode=0o700)
+        self.report.touch()
+        self.home = self.root / "home"
+
+    def write_course(self) -> None:
+        for name, content in self.job.course_files.items():
+            _write_private(self.root / name, content)
+        (self.root / "solutions" / self.job.lesson).mkdir(parents=True, exist_ok=True)
+        _write_private(self.root / "gradebook.db", self.job.gradebook)
+        self.home.mkdir()
+        _provide_data_caches(self.home)
+
+    def submitted_folder(self) -> Path:
+        return self.root / "submitted" / self.job.student / self.job.lesson
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            REPORT_ENV: str(self.report),
+            "HOME": str(self.home),
+            "IPYTHONDIR": str(self.home / ".ipython"),
+            "MPLCONFIGDIR": str(self.home / ".matplotlib"),
+            "KERAS_HOME": str(self.home / ".keras"),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "CONVCOURSE_KERNEL_MEMORY_MB": str(self.job.limits.memory_mb),
+            "CONVCOURSE_CELL_OUTPUT_BYTES": str(self.job.limits.cell_output_bytes),
+        })
+        return env
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def grade_student(job: GradingJob) -> GradingResult:
+    """Autograde one student's submission of one lesson; never raises for anything the student did."""
+    started = time.monotonic()
+    workspace = Workspace(job)
+    supervisor = Supervisor(workspace, deadline=started + job.limits.time_limit)
+    try:
+        workspace.write_course()
+        notebook_problem, notes = _place_submission(job, workspace.submitted_folder())
+        if notebook_problem:
+            return _without_grading(job, notebook_problem, notes, started)
+        outcome, log_tail = supervisor.run(
+            autograde=[job.lesson, "--student", job.student, "--create", "--force",
+                       f"--Execute.timeout={job.limits.cell_timeout}"],
+            feedback=[job.lesson, "--student", job.student, "--force"] if job.feedback else None)
+        if outcome == "no feedback":
+            outcome = "graded"
+            notes.append("nbgrader could not make the feedback HTML")
+        notes += _report_lines(workspace)
+        cells = _cells(workspace, job) if outcome == "graded" else _zero_cells(job)
+        comments = _comments(workspace, job) if outcome == "graded" else {}
+        notes += _answer_cells_check(job, workspace)
+        return GradingResult(
+            lesson=job.lesson, student=job.student, outcome=outcome, notes=notes, cells=cells,
+            files=_result_files(workspace) if outcome == "graded" else {},
+            timestamp=_timestamp(job), seconds=time.monotonic() - started,
+            peak_memory_mb=supervisor.peak_bytes / MEGABYTE, submission_sha256=submission_digest(job.submission),
+            comments=comments, log_tail=log_tail if outcome != "graded" else "",
+        )
+    finally:
+        supervisor.stop_everything()
+        workspace.remove()
+
+
+class Supervisor:
+    """Runs nbgrader for a job and enforces its limits on every process the job started."""
+
+    POLL_SECONDS = 0.25
+
+    def __init__(self, workspace: Workspace, deadline: float):
+        self.workspace = workspace
+        self.deadline = deadline
+        self.limits = workspace.job.limits
+        self.peak_bytes = 0
+        self._started: list[psutil.Process] = []
+
+    def run(self, autograde: list[str], feedback: list[str] | None) -> tuple[str, str]:
+        """('graded', 'no feedback' or what stopped it, the end of nbgrader's log)."""
+        log_path = self.workspace.root / "private" / "nbgrader.log"
+        spec = dict(folder=str(self.workspace.root), environment=self.workspace.environment(),
+                    log_path=str(log_path), autograde_argv=autograde, feedback_argv=feedback)
+        process = self._start(spec)
+        self._started.append(psutil.Process(process.pid))
+        outcome = self._watch(process, log_path)
+        if outcome is None:
+            outcome = {0: "graded", FEEDBACK_FAILED: "no feedback"}.get(process.returncode, "crashed: nbgrader failed")
+        return outcome, _tail(log_path)
+
+    def _start(self, spec: dict) -> psutil.Popen | "_ForkedJob":
+        if multiprocessing.current_process().daemon:
+            # A Dask worker (a daemon process) may not fork children through multiprocessing: start afresh.
+            spec_path = self.workspace.root / "private" / "job.json"
+            spec_path.write_text(json.dumps(spec))
+            return psutil.Popen([sys.executable, "-m", "convcourse.grading.run_nbgrader", "--job", str(spec_path)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return _ForkedJob(spec)
+
+    def _watch(self, process, log_path: Path) -> str | None:
+        memory_limit = 2 * self.limits.memory_mb * MEGABYTE
+        while process.poll() is None:
+            time.sleep(self.POLL_SECONDS)
+            used = sum(_resident(p) for p in self._processes())
+            self.peak_bytes = max(self.peak_bytes, used)
+            if STOP.is_set():
+                outcome = "interrupted"
+            elif time.monotonic() > self.deadline:
+                outcome = f"timeout: still running after the {self.limits.time_limit} s limit"
+            elif used > memory_limit:
+                outcome = f"memory: its processes used {used // MEGABYTE} MB, over the {memory_limit // MEGABYTE} MB limit"
+            elif log_path.stat().st_size > self.limits.output_mb * MEGABYTE:
+                outcome = f"output: wrote more than {self.limits.output_mb} MB"
+            else:
+                continue
+            self.stop_everything()
+            process.wait()
+            return outcome
+        return None
+
+    def _processes(self) -> list[psutil.Process]:
+        """The job's nbgrader processes and everything below them (orphans are adopted: run_nbgrader.py)."""
+        found: dict[int, psutil.Process] = {}
+        for root in self._started:
+            try:
+                if root.is_running():
+                    found[root.pid] = root
+                    found.update({child.pid: child for child in root.children(recursive=True)})
+            except psutil.NoSuchProcess:
+                pass
+        return list(found.values())
+
+    def stop_everything(self) -> None:
+        for _ in range(3):  # a process may fork while we kill its parent
+            processes = self._processes()
+            if not processes:
+                return
+            for process in processes:
+                try:
+                    process.send_signal(signal.SIGKILL)
+                except psutil.Error:
+                    pass
+            psutil.wait_procs(processes, timeout=5)
+
+
+class _ForkedJob:
+    """A job's process forked from the preloaded server, with Popen's poll/wait/returncode."""
+
+    def __init__(self, spec: dict):
+        self._process = _FORKS.Process(target=grade_in_process, kwargs=spec)
+        self._process.start()
+        self.pid = self._process.pid
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def wait(self) -> int | None:
+        self._process.join()
+        return self._process.exitcode
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.exitcode
+
+
+def _resident(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_bytes(content)
+    path.chmod(0o600)
+
+
+def _provide_data_caches(home: Path) -> None:
+    """Copies of the data sets this machine already has, where the kernel's libraries will look for them.
+
+    The kernel gets a home of its own (it must not write the instructor's caches), so the data sets are
+    linked into it: hard links when possible, otherwise copies.
+    """
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    xdg_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    for source, target in [(keras_home / "datasets" / "fashion-mnist", home / ".keras" / "datasets" / "fashion-mnist"),
+                           (xdg_cache / "scipy-data", home / ".cache" / "scipy-data")]:
+        if not source.is_dir():
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        for file in source.resolve().iterdir():
+            if file.is_file():
+                try:
+                    os.link(file, target / file.name)
+                except OSError:
+                    shutil.copyfile(file, target / file.name)
+                (target / file.name).chmod(0o644)
+
+
+def submission_digest(files: dict[str, bytes]) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def _place_submission(job: GradingJob, folder: Path) -> tuple[str | None, list[str]]:
+    """Write the submission where nbgrader expects it; say why it cannot be graded, if it cannot."""
+    folder.mkdir(parents=True, mode=0o700)
+    notes: list[str] = []
+    expected = f"{job.lesson}.ipynb"
+    notebooks = sorted(name for name in job.submission if name.endswith(".ipynb"))
+    if expected not in notebooks and len(notebooks) == 1:
+        notes.append(f"the notebook was named {notebooks[0]!r}; graded as {expected!r}")
+        chosen = notebooks[0]
+    elif expected in notebooks:
+        chosen = expected
+    else:
+        found = ", ".join(notebooks) or "none"
+        return f"no notebook: expected {expected} (notebooks found: {found})", notes
+    for name, content in job.submission.items():
+        if not name.endswith(".ipynb"):
+            _write_private(folder / name, content)
+    try:
+        notebook = nbformat.reads(job.submission[chosen].decode("utf-8"), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # any way a file can fail to be a notebook
+        return f"not a notebook: {_file_problem(job.submission[chosen], error)}", notes
+    original_version = json.loads(job.submission[chosen]).get("nbformat")
+    if original_version != 4:
+        notes.append(f"converted from notebook format {original_version} to 4")
+    _write_private(folder / expected, nbformat.writes(notebook).encode("utf-8"))
+    return None, notes
+
+
+def _file_problem(content: bytes, error: Exception) -> str:
+    if not content.strip():
+        return "the file is empty"
+    try:
+        json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return "the file is not valid JSON (truncated or not a notebook)"
+    return f"the JSON is not a valid notebook ({str(error).splitlines()[0][:200]})"
+
+
+def _report_lines(workspace: Workspace) -> list[str]:
+    lines = workspace.report.read_text(encoding="utf-8").splitlines()
+    workspace.report.write_text("")
+    return list(dict.fromkeys(line for line in lines if line.strip()))
+
+
+def _gradebook(workspace: Workspace):
+    from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{workspace.root / 'gradebook.db'}")
+
+
+def _cells(workspace: Workspace, job: GradingJob) -> list[CellResult]:
+    messages = _test_messages(workspace.root / "autograded" / job.student / job.lesson / f"{job.lesson}.ipynb")
+    with _gradebook(workspace) as gradebook:
+        submission = gradebook.find_submission_notebook(job.lesson, job.lesson, job.student)
+        test_names = {cell.name for cell in submission.notebook.grade_cells if not _is_solution(submission.notebook, cell.name)}
+        return [CellResult(name=grade.name, max_points=grade.max_score, autograded=grade.name in test_names,
+                           points=None if grade.needs_manual_grade else grade.score,
+                           message=messages.get(grade.name, ""))
+                for grade in sorted(submission.grades, key=lambda g: g.name)]
+
+
+def _comments(workspace: Workspace, job: GradingJob) -> dict[str, str]:
+    with _gradebook(workspace) as gradebook:
+        submission = gradebook.find_submission_notebook(job.lesson, job.lesson, job.student)
+        return {comment.name: comment.auto_comment for comment in submission.comments if comment.auto_comment}
+
+
+def _zero_cells(job: GradingJob) -> list[CellResult]:
+    """Every graded cell of the lesson at zero: nothing of the submission could be run."""
+    workspace_gradebook = tempfile.NamedTemporaryFile(suffix=".db", delete=False)
+    try:
+        workspace_gradebook.write(job.gradebook)
+        workspace_gradebook.close()
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{workspace_gradebook.name}") as gradebook:
+            notebook = gradebook.find_notebook(job.lesson, job.lesson)
+            solutions = {cell.name for cell in notebook.solution_cells}
+            return [CellResult(name=cell.name, points=0.0, max_points=cell.max_score,
+                               autograded=cell.name not in solutions)
+                    for cell in sorted(notebook.grade_cells, key=lambda c: c.name)]
+    finally:
+        os.unlink(workspace_gradebook.name)
+
+
+def _is_solution(notebook, name: str) -> bool:
+    return any(cell.name == name for cell in notebook.solution_cells)
+
+
+def _test_messages(path: Path) -> dict[str, str]:
+    """grade id -> the first line of the error its test cell raised."""
+    if not path.exists():
+        return {}
+    notebook = nbformat.read(path, as_version=4)
+    messages = {}
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if grade_id and errors:
+            text = f"{errors[-1].get('ename', '')}: {errors[-1].get('evalue', '')}".strip()
+            messages[grade_id] = (text.splitlines() or [""])[0][:300]
+    return messages
+
+
+def _answer_cells_check(job: GradingJob, workspace: Workspace) -> list[str]:
+    """A note when none of the lesson's answer cells is in the notebook (another lesson's notebook?)."""
+    path = workspace.submitted_folder() / f"{job.lesson}.ipynb"
+    if not path.exists():
+        return []
+    with _gradebook(workspace) as gradebook:
+        answers = {cell.name for cell in gradebook.find_notebook(job.lesson, job.lesson).solution_cells}
+    present = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nbformat.read(path, 4).cells}
+    if answers and not answers & present:
+        return [f"none of {job.lesson}'s answer cells is in this notebook (another lesson's notebook?)"]
+    return []
+
+
+def _result_files(workspace: Workspace) -> dict[str, bytes]:
+    files = {}
+    for kind in ("autograded", "feedback"):
+        folder = workspace.root / kind / workspace.job.student / workspace.job.lesson
+        if folder.is_dir():
+            for path in folder.rglob("*"):
+                if path.is_file() and not path.is_symlink():
+                    files[str(path.relative_to(workspace.root))] = path.read_bytes()
+    return files
+
+
+def _timestamp(job: GradingJob) -> str | None:
+    stamp = job.submission.get("timestamp.txt")
+    return stamp.decode("utf-8", "replace").strip() if stamp else None
+
+
+def _tail(path: Path, size: int = 4000) -> str:
+    with open(path, "rb") as log:
+        log.seek(max(0, path.stat().st_size - size))
+        return log.read().decode("utf-8", "replace")
+
+
+def _without_grading(job: GradingJob, problem: str, notes: list[str], started: float) -> GradingResult:
+    return GradingResult(lesson=job.lesson, student=job.student, outcome=problem, notes=notes, cells=_zero_cells(job),
+                         files={}, timestamp=_timestamp(job), seconds=time.monotonic() - started, peak_memory_mb=0.0,
+                         submission_sha256=submission_digest(job.submission))

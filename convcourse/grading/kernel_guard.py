@@ -1,0 +1,88 @@
+"""Limits for the kernel that runs a submission while it is graded (loaded by the kernel at start-up).
+
+``grader/nbgrader_config.py`` starts every grading kernel with ``exec_lines`` that import this module,
+before any cell of the submission runs. It sets, from the environment the grading job gave the kernel:
+
+- resource limits: address space (``CONVCOURSE_KERNEL_MEMORY_MB``, an allocation beyond it raises
+  MemoryError in the cell that made it), file size, no core dumps, a cap on processes;
+- a cap on what one cell may print (``CONVCOURSE_CELL_OUTPUT_BYTES``), so an output bomb cannot
+  exhaust the grader's memory; the rest of that cell's output is dropped with a one-line notice.
+
+A determined submission can undo these from inside the kernel; the job's supervisor (jobs.py) enforces
+its own limits from outside, so undoing them only turns a cell's failure into the whole job's.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+
+MEGABYTE = 1 << 20
+NOTICE = "\n[convcourse grader: this cell printed more than {limit} bytes; the rest of its output was dropped]\n"
+
+
+def _limit(which: int, value: int) -> None:
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass  # a limit lower than requested is already in force
+
+
+def _set_resource_limits(environ) -> None:
+    memory_mb = int(environ.get("CONVCOURSE_KERNEL_MEMORY_MB", "0"))
+    if memory_mb > 0:
+        _limit(resource.RLIMIT_AS, memory_mb * MEGABYTE)
+    _limit(resource.RLIMIT_FSIZE, int(environ.get("CONVCOURSE_KERNEL_FILE_MB", "256")) * MEGABYTE)
+    _limit(resource.RLIMIT_CORE, 0)
+
+
+class CappedStream:
+    """A text stream that passes on at most ``limit`` characters per cell, then one notice."""
+
+    def __init__(self, stream, limit: int):
+        self._stream = stream
+        self._limit = limit
+        self._written = 0
+
+    def new_cell(self, *_args) -> None:
+        self._written = 0
+
+    def write(self, text: str) -> int:
+        room = self._limit - self._written
+        if room > 0:
+            self._stream.write(text[:room])
+        if len(text) > room >= 0 and self._written <= self._limit:
+            self._stream.write(NOTICE.format(limit=self._limit))
+        self._written += len(text)
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _cap_output(environ) -> None:
+    limit = int(environ.get("CONVCOURSE_CELL_OUTPUT_BYTES", "0"))
+    shell = _ipython()
+    if limit <= 0 or shell is None:
+        return
+    for name in ("stdout", "stderr"):
+        capped = CappedStream(getattr(sys, name), limit)
+        setattr(sys, name, capped)
+        shell.events.register("pre_run_cell", capped.new_cell)
+
+
+def _ipython():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def install(environ=os.environ) -> None:
+    _set_resource_limits(environ)
+    _cap_output(environ)
+
+
+install()

@@ -1,0 +1,153 @@
+"""nbgrader preprocessors that make autograding fair to broken notebooks (configured in grader/nbgrader_config.py).
+
+``RestoreLockedCells`` replaces nbgrader's ``OverwriteCells``: every locked cell (the tests and the
+given text) is put back from the gradebook in its original place, whether the student edited, moved,
+duplicated or deleted it, so each test runs after the answers it checks and is graded, never left for
+manual grading. Test cells whose only difference is the hidden tests are not reported: the release
+never had them.
+
+``ResilientExecute`` replaces nbgrader's ``Execute``: when the kernel dies (``os._exit``, a crash, the
+memory limit) or stops answering, that cell is marked as failed, a fresh kernel replays the cells before
+it, and grading goes on, so the rest of the notebook still earns its points.
+
+Both report what they did through ``note``: a warning in nbgrader's log and, when ``convcourse grade``
+runs the job, a line in a file the student's kernel cannot write.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import ClearHiddenTests, Execute, OverwriteCells
+
+REPORT_ENV = "CONVCOURSE_GRADING_REPORT"
+
+
+def note(log, text: str) -> None:
+    """Tell the instructor what happened to this submission (log, and the job's report file if any)."""
+    log.warning("convcourse: %s", text)
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as report:
+            report.write(text.replace("\n", " ") + "\n")
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class RestoreLockedCells(OverwriteCells):
+    """Put every locked cell back, from the gradebook, where the instructor's notebook has it."""
+
+    def preprocess(self, nb: NotebookNode, resources):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
+            source_nb = gradebook.find_notebook(self.notebook_id, self.assignment_id)
+            order = [cell.name for cell in source_nb.source_cells]
+            locked = {cell.name: cell for cell in source_nb.source_cells if cell.locked}
+            points = {cell.name: cell.max_score for cell in source_nb.grade_cells}
+            self._restore(nb, order, locked, points)
+        return super().preprocess(nb, resources)
+
+    def _restore(self, nb, order, locked, points) -> None:
+        seen: dict[str, list[int]] = {}
+        for index, cell in enumerate(nb.cells):
+            if _grade_id(cell) in locked:
+                seen.setdefault(_grade_id(cell), []).append(index)
+        submitted_order = [name for name in order if name in seen]
+        for name, indices in seen.items():
+            cell = nb.cells[indices[0]]
+            if len(indices) > 1:
+                note(self.log, f"cell '{name}' appeared {len(indices)} times; graded once, in its place")
+            if _normalised(cell.get("source", "")) not in self._accepted_sources(locked[name]):
+                note(self.log, f"locked cell '{name}' was edited; restored from the gradebook")
+        absent = [name for name in order if name in locked and name not in seen]
+        for name in absent:
+            note(self.log, f"locked cell '{name}' was missing; restored from the gradebook")
+        positions = sorted(seen.items(), key=lambda item: item[1][0])
+        if [name for name, _ in positions] != submitted_order:
+            note(self.log, "locked cells were moved; put back in their original order")
+
+        nb.cells = [cell for cell in nb.cells if _grade_id(cell) not in locked]
+        for name in order:
+            if name in locked:
+                self._insert_after_predecessor(nb, name, order, self._cell_from(locked[name], points.get(name)))
+
+    @staticmethod
+    def _accepted_sources(source_cell) -> set[str]:
+        """The instructor's text, and the release's (hidden tests removed)."""
+        released = NotebookNode(source=source_cell.source, cell_type=source_cell.cell_type, metadata={})
+        ClearHiddenTests()._remove_hidden_test_region(released)
+        return {_normalised(source_cell.source), _normalised(released.source)}
+
+    @staticmethod
+    def _cell_from(source_cell, max_score) -> NotebookNode:
+        nbgrader = {"grade": max_score is not None, "grade_id": source_cell.name, "locked": True,
+                    "schema_version": 3, "solution": False, "task": False}
+        if max_score is not None:
+            nbgrader["points"] = max_score
+        cell = NotebookNode(cell_type=source_cell.cell_type, source=source_cell.source,
+                            metadata=NotebookNode(deletable=False, editable=False, nbgrader=NotebookNode(nbgrader)))
+        if source_cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.nbgrader["checksum"] = utils.compute_checksum(cell)
+        return cell
+
+    @staticmethod
+    def _insert_after_predecessor(nb, name, order, cell) -> None:
+        present = {_grade_id(c): i for i, c in enumerate(nb.cells) if _grade_id(c)}
+        for earlier in reversed(order[: order.index(name)]):
+            if earlier in present:
+                nb.cells.insert(present[earlier] + 1, cell)
+                return
+        nb.cells.insert(0, cell)
+
+
+class ResilientExecute(Execute):
+    """nbgrader's Execute, but a dead or frozen kernel costs only the cell that killed it."""
+
+    max_restarts = 3
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._restarts = 0
+        return super().preprocess(nb, resources, km)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except (DeadKernelError, CellTimeoutError, TimeoutError) as failure:
+            what = "the kernel died" if isinstance(failure, DeadKernelError) else "the kernel stopped answering"
+            cell.outputs.append(self._failure_output(f"{what} while this cell ran; it earns no points"))
+            note(self.log, f"{what} in cell {cell_index + 1}"
+                           f"{' (' + _grade_id(cell) + ')' if _grade_id(cell) else ''}; grading went on in a fresh kernel")
+            await self._fresh_kernel_replaying(cell_index)
+            return cell
+
+    async def _fresh_kernel_replaying(self, failed_index: int) -> None:
+        """Start a new kernel and rerun the cells before ``failed_index`` so later cells find their names."""
+        self._restarts += 1
+        await self._async_cleanup_kernel()
+        if self._restarts > self.max_restarts:
+            raise DeadKernelError(f"the kernel died {self._restarts} times; grading of this notebook stopped")
+        self.km = self.create_kernel_manager()
+        await self.async_start_new_kernel()
+        await self.async_start_new_kernel_client()
+        for index, earlier in enumerate(self.nb.cells[:failed_index]):
+            if earlier.cell_type == "code":
+                await super().async_execute_cell(copy.deepcopy(earlier), index, store_history=False)
+
+    @staticmethod
+    def _failure_output(message: str) -> NotebookNode:
+        return NotebookNode(output_type="error", ename="KernelFailure", evalue=message,
+                            traceback=[f"KernelFailure: {message}"])

@@ -1,0 +1,109 @@
+"""Stock nbgrader commands run in one process that leaves no process behind.
+
+``grade_in_process`` is what a grading job runs in its own process (forked from a server that has
+nbgrader imported already, see jobs.py): ``autograde`` and then ``generate_feedback`` for one student.
+The process adopts every orphan among its descendants (Linux's child subreaper), so a process that a
+student's cell started and detached (``setsid``, a double fork) stays findable; when nbgrader is done,
+everything below this process is killed, before the job reads any result.
+
+``python -m convcourse.grading.run_nbgrader ARGS`` does the same for one command line.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import sys
+
+import psutil
+from nbgrader.apps import AutogradeApp, GenerateFeedbackApp
+from nbgrader.apps.nbgraderapp import main as nbgrader_main
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+FEEDBACK_FAILED = 10  # exit code: graded, but the feedback HTML could not be made
+
+
+def adopt_orphans(die_with_parent: bool = False) -> None:
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        if die_with_parent:  # the grading command was killed: stop, it will grade this student again
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the supervisor still stops the process tree it can see
+
+
+def kill_descendants() -> None:
+    for _ in range(3):  # a process may fork while its parent is killed
+        children = psutil.Process().children(recursive=True)
+        if not children:
+            return
+        for child in children:
+            try:
+                child.send_signal(signal.SIGKILL)
+            except psutil.Error:
+                pass
+        psutil.wait_procs(children, timeout=5)
+
+
+def _run_app(app_class, argv: list[str]) -> bool:
+    try:
+        app = app_class()
+        app.initialize(argv)
+        app.start()
+    except SystemExit as done:
+        return done.code in (0, None)
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        return False
+    return True
+
+
+def grade_in_process(folder: str, environment: dict[str, str], log_path: str, autograde_argv: list[str],
+                     feedback_argv: list[str] | None) -> None:
+    """The body of a job's process: autograde, then feedback; the exit code says how it went."""
+    adopt_orphans(die_with_parent=True)
+    os.chdir(folder)
+    os.environ.clear()
+    os.environ.update(environment)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    code = 0
+    try:
+        if not _run_app(AutogradeApp, autograde_argv):
+            code = 1
+        elif feedback_argv is not None:
+            kill_descendants()  # nothing of the student's may run while the feedback is made
+            if not _run_app(GenerateFeedbackApp, feedback_argv):
+                code = FEEDBACK_FAILED
+    finally:
+        kill_descendants()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--job"]:  # a job's process started by a Dask worker (see jobs.Supervisor)
+        with open(argv[1]) as spec:
+            grade_in_process(**json.load(spec))
+    adopt_orphans()
+    sys.argv = ["nbgrader", *argv]
+    try:
+        nbgrader_main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    finally:
+        kill_descendants()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
