@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
+from nbgrader.api import Gradebook
 
-from convcourse import COURSE_ROOT
+from convcourse import COURSE_ROOT, notebooks
 from nbgrader_course import Course, error_text
 
 
@@ -58,3 +61,80 @@ def test_tensorflow_log_lines_on_stderr_cost_no_points_but_other_stderr_does(tmp
                       "sleeps_past_the_timeout": 0, "runs_after_the_timeout": 1}
     assert "Timeout" in error_text(course.autograded_notebook("student", "99_stderr"), "sleeps_past_the_timeout") \
         or "interrupted" in str(course.autograded_notebook("student", "99_stderr").cells[3].outputs).lower()
+
+
+def _solution(lesson: str) -> nbformat.NotebookNode:
+    """The release with every answer cell holding the instructor's solution."""
+    source = notebooks.read(lesson)
+    answers = {notebooks.nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
+               if notebooks.nbgrader_meta(c).get("solution") and c.cell_type == "code"}
+    return notebooks.with_answers(notebooks.read(lesson, release=True), answers)
+
+
+def _without(nb, grade_id: str):
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if notebooks.nbgrader_meta(c).get("grade_id") != grade_id]
+    return nb
+
+
+def _moved_to_top(nb, grade_id: str):
+    nb = copy.deepcopy(nb)
+    cell = notebooks.cell(nb, grade_id)
+    nb.cells.remove(cell)
+    nb.cells.insert(0, cell)
+    return nb
+
+
+def _edited(nb, grade_id: str, source: str):
+    nb = copy.deepcopy(nb)
+    notebooks.cell(nb, grade_id).source = source
+    return nb
+
+
+def _duplicated_before_answers(nb, grade_id: str):
+    nb = copy.deepcopy(nb)
+    duplicate = copy.deepcopy(notebooks.cell(nb, grade_id))
+    duplicate.id = "pasted-copy"
+    nb.cells.insert(0, duplicate)
+    return nb
+
+
+@pytest.mark.slow
+def test_stock_autograde_restores_tampered_test_cells_and_survives_a_dying_kernel(tmp_path):
+    """Deleted, moved, edited and duplicated test cells are put back in place and graded; no checksum noise."""
+    lesson, test = "01_one_pixel", "weighted_sum_seed_pixel"
+    course = Course(tmp_path, (lesson,))
+    solved = _solution(lesson)
+    students = {
+        "correct": solved,
+        "deleted": _without(solved, test),
+        "moved": _moved_to_top(solved, test),
+        "edited": _edited(solved, test, "assert True  # nothing to see here"),
+        "duplicated": _duplicated_before_answers(solved, test),
+        # The kernel dies in the second answer cell: the first test keeps its points, the rest is graded.
+        "dies": notebooks.with_answers(solved, {"filter_pixel": "import os\nos._exit(1)"}),
+    }
+    for student, notebook in students.items():
+        course.submit(student, lesson, notebook)
+    log = course.autograde(lesson).stderr
+
+    def test_scores(student):
+        scores = course.cell_scores(student, lesson)
+        return {name: scores[name] for name in (test, "filter_pixel_small_image")}
+
+    for student in ("correct", "deleted", "moved", "edited", "duplicated"):
+        assert test_scores(student) == {test: 3, "filter_pixel_small_image": 3}, student
+    assert test_scores("dies") == {test: 3, "filter_pixel_small_image": 0}
+    died = course.autograded_notebook("dies", lesson)
+    assert "KernelDied" in error_text(died, "filter_pixel")
+    assert "NameError" in error_text(died, "filter_pixel_small_image"), "later cells run in a fresh kernel"
+    assert "checksum" not in log.lower(), "stock nbgrader warns about checksums of tests with hidden parts"
+    assert log.count(f"locked cell '{test}' was missing") == 1
+    assert log.count(f"locked cell '{test}' was edited") == 1
+    assert log.count("locked cells were moved") >= 1
+    assert f"cell '{test}' appeared 2 times" in log
+    assert "the kernel died while this cell ran" in log
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        waiting = [grade.name for student in students for grade in gradebook.find_submission_notebook(
+            lesson, lesson, student).grades if grade.needs_manual_grade and grade.name == test]
+    assert waiting == [], "a restored test cell must be graded, not left for manual grading"

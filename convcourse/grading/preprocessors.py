@@ -20,6 +20,7 @@ import copy
 import os
 import re
 
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
@@ -121,33 +122,49 @@ class ResilientExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._restarts = 0
+        self._gave_up = False
         return super().preprocess(nb, resources, km)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if self._gave_up:
+            if cell.cell_type == "code":
+                cell.outputs = [_error("NotRun", f"not run: the kernel failed {self.max_restarts + 1} times before it")]
+            return cell
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except (DeadKernelError, CellTimeoutError, TimeoutError) as failure:
-            what = "the kernel died" if isinstance(failure, DeadKernelError) else "the kernel stopped answering"
-            cell.outputs.append(self._failure_output(f"{what} while this cell ran; it earns no points"))
-            note(self.log, f"{what} in cell {cell_index + 1}"
-                           f"{' (' + _grade_id(cell) + ')' if _grade_id(cell) else ''}; grading went on in a fresh kernel")
+            if isinstance(failure, DeadKernelError):
+                ename, what = "KernelDied", "the kernel died while this cell ran (os._exit, a crash or the memory limit)"
+            else:
+                ename, what = "CellTimeoutError", f"this cell ran longer than the {self.timeout} s limit and was stopped"
+            cell.outputs.append(_error(ename, f"{what}; it earns no points"))
+            where = f"cell {cell_index + 1}" + (f" ({_grade_id(cell)})" if _grade_id(cell) else "")
+            note(self.log, f"{ename} in {where}: {what}; grading went on in a fresh kernel")
             await self._fresh_kernel_replaying(cell_index)
             return cell
+
+    # nbconvert calls the synchronous wrapper, which nbclient binds to its own coroutine: bind ours.
+    execute_cell = run_sync(async_execute_cell)
 
     async def _fresh_kernel_replaying(self, failed_index: int) -> None:
         """Start a new kernel and rerun the cells before ``failed_index`` so later cells find their names."""
         self._restarts += 1
         await self._async_cleanup_kernel()
-        if self._restarts > self.max_restarts:
-            raise DeadKernelError(f"the kernel died {self._restarts} times; grading of this notebook stopped")
         self.km = self.create_kernel_manager()
         await self.async_start_new_kernel()
         await self.async_start_new_kernel_client()
-        for index, earlier in enumerate(self.nb.cells[:failed_index]):
-            if earlier.cell_type == "code":
-                await super().async_execute_cell(copy.deepcopy(earlier), index, store_history=False)
+        if self._restarts > self.max_restarts:
+            self._gave_up = True
+            note(self.log, f"the kernel failed {self._restarts} times; the cells after that were not run")
+            return
+        try:
+            for index, earlier in enumerate(self.nb.cells[:failed_index]):
+                if earlier.cell_type == "code":
+                    await super().async_execute_cell(copy.deepcopy(earlier), index, store_history=False)
+        except (DeadKernelError, CellTimeoutError, TimeoutError):
+            self._gave_up = True
+            note(self.log, "the kernel failed again while earlier cells were rerun; the cells after that were not run")
 
-    @staticmethod
-    def _failure_output(message: str) -> NotebookNode:
-        return NotebookNode(output_type="error", ename="KernelFailure", evalue=message,
-                            traceback=[f"KernelFailure: {message}"])
+
+def _error(ename: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
