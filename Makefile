@@ -11,7 +11,7 @@ export CONVCOURSE_OFFLINE_DATA
 # nbgrader runs `alembic` by name: the environment's bin/ must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test bench release check-release env
+.PHONY: lab test bench release check-release env grade
 
 # Extra JupyterLab options, e.g. make lab LAB_ARGS="--port=8899 --no-browser"
 LAB_ARGS ?=
@@ -25,10 +25,20 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Autograde every submission of a lesson: make grade LESSON=01_one_pixel ARGS="--jobs 4" (grader/README.md)
+grade: $(STAMP)
+	@test -n "$(LESSON)" || { echo "usage: make grade LESSON=01_one_pixel [ARGS='--students a,b --force']"; exit 2; }
+	$(BIN)/convcourse grade $(LESSON) $(ARGS)
+
 release: $(STAMP)
 	$(BIN)/python -m convcourse.release
 
-check-release: $(STAMP)
+check-# Autograde every submission of a lesson: make grade LESSON=01_one_pixel ARGS="--jobs 4" (grader/README.md)
+grade: $(STAMP)
+	@test -n "$(LESSON)" || { echo "usage: make grade LESSON=01_one_pixel [ARGS='--students a,b --force']"; exit 2; }
+	$(BIN)/convcourse grade $(LESSON) $(ARGS)
+
+release: $(STAMP)
 	$(BIN)/python -m convcourse.release --check
 
 env: $(STAMP)
@@ -43,7 +53,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.course_list
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment
 	$(BIN)/jupyter labextension enable @jupyter/nbgrader
-	@# JupyterHub's proxy (grader/README.md: a class on JupyterHub). Major 4 runs on Debian's node 20.
+	@# JupyterHub's proxy (grader/JUPYTERHUB.md: a class on JupyterHub). Major 4 runs on Debian's node 20.
 	if command -v npm >/dev/null; then \
 	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@4 && \
 	  ln -sf ../node/node_modules/.bin/configurable-http-proxy $(BIN)/configurable-http-proxy; \

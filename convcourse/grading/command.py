@@ -76,7 +76,7 @@ def grade(args) -> int:
         students = wanted
     to_grade = [s for s in students if args.force or not course.already_graded(args.lesson, s)]
     skipped = len(students) - len(to_grade)
-    print(f"{args.lesson}: {len(students)} submissions, {len(to_grade)} to grade"
+    print(f"{args.lesson}: {len(students)} submission{'s' if len(students) != 1 else ''}, {len(to_grade)} to grade"
           + (f" ({skipped} graded before; --force grades them again)" if skipped else "") + ".")
     jobs = course.jobs(args.lesson, to_grade, limits_for(args.lesson, args),
                        feedback=not args.no_feedback)
@@ -85,10 +85,16 @@ def grade(args) -> int:
     results: list[GradingResult] = []
     progress = Progress(len(jobs))
     executor, closer = _executor(args)
-    futures = [executor.submit(grade_student, job) for job in jobs]
+    futures = {executor.submit(grade_student, job): job for job in jobs}
+    grader_errors = []
     try:
         for future in as_completed(futures):
-            result = future.result()
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:  # our fault, not the student's: report it, keep grading the others
+                grader_errors.append(f"{job.student}: {type(error).__name__}: {error}")
+                continue
             course.save(result)
             results.append(result)
             progress.update(result)
@@ -105,6 +111,11 @@ def grade(args) -> int:
     csv_path = course.export_csv(args.lesson)
     print(summary(course.results(args.lesson), len(results), time.monotonic() - started))
     print(f"Per-test grades of every graded student: {csv_path}")
+    if grader_errors:
+        print("The grader itself failed for these students (not graded, nothing recorded; run again):", file=sys.stderr)
+        for line in grader_errors:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     return 0
 
 

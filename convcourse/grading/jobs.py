@@ -183,6 +183,7 @@ class Supervisor:
     def run(self, autograde: list[str], feedback: list[str] | None) -> tuple[str, str]:
         """('graded', 'no feedback' or what stopped it, the end of nbgrader's log)."""
         log_path = self.workspace.root / "private" / "nbgrader.log"
+        log_path.touch()
         spec = dict(folder=str(self.workspace.root), environment=self.workspace.environment(),
                     log_path=str(log_path), autograde_argv=autograde, feedback_argv=feedback)
         process = self._start(spec)

@@ -1,0 +1,250 @@
+"""`convcourse grade` on a mixed class: the same scores as stock serial nbgrader, CSV, feedback, resuming, Dask."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from nbgrader.api import Gradebook
+
+from convcourse import checks, notebooks
+from convcourse.grading.intake import import_submissions, student_id
+from convcourse.release import nbgrader_environment
+from corpus_cases import all_cases
+from nbgrader_course import Course
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade_command")]
+
+LESSON = "01_one_pixel"
+TESTS = ("weighted_sum_seed_pixel", "filter_pixel_small_image")
+WRITTEN = "why_keep_577"
+CASES = {case.name: case for case in all_cases() if case.lesson == LESSON}
+
+
+def solved() -> nbformat.NotebookNode:
+    source = notebooks.read(LESSON)
+    answers = {notebooks.nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
+               if notebooks.nbgrader_meta(c).get("solution") and c.cell_type == "code"}
+    return notebooks.with_answers(notebooks.read(LESSON, release=True), answers)
+
+
+def class_of_twelve() -> dict[str, nbformat.NotebookNode | bytes]:
+    """Correct, correct another way, six classic mistakes, blank, written answer, broken file, syntax error."""
+    release = notebooks.read(LESSON, release=True)
+    students: dict[str, nbformat.NotebookNode | bytes] = {
+        "alice": solved(),
+        "written": notebooks.with_answers(solved(), {WRITTEN: "Clipping would turn every strong edge into 255."}),
+        "blank": release,
+        "truncated": nbformat.writes(solved()).encode()[:500],
+        "syntax": notebooks.with_answers(solved(), {"weighted_sum": "def weighted_sum(patch, kernel)\n    return 0"}),
+    }
+    for case in CASES.values():
+        students[case.name] = notebooks.with_answers(solved(), case.answers)
+    assert len(students) >= 12
+    return students
+
+
+def submit_all(course: Course, students: dict) -> None:
+    for name, content in students.items():
+        if isinstance(content, bytes):
+            folder = course.root / "submitted" / name / LESSON
+            folder.mkdir(parents=True)
+            (folder / f"{LESSON}.ipynb").write_bytes(content)
+        else:
+            course.submit(name, LESSON, content)
+
+
+def convcourse_grade(course_root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", LESSON, *args], cwd=course_root,
+                          env=nbgrader_environment(), capture_output=True, text=True, timeout=timeout)
+
+
+def gradebook_scores(root: Path) -> dict[str, dict[str, float | None]]:
+    """student -> test cell -> auto score, for everyone the gradebook has a submission of."""
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        return {submission.student.id: {grade.name: grade.auto_score for grade in submission.notebooks[0].grades}
+                for submission in gradebook.assignment_submissions(LESSON)}
+
+
+def csv_rows(root: Path) -> list[dict[str, str]]:
+    with open(root / "grading" / LESSON / "grades.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, artifacts):
+    """One class graded twice from the same files: `convcourse grade` in one copy, stock serial autograde in another."""
+    ours = Course(tmp_path_factory.mktemp("ours"), (LESSON,))
+    submit_all(ours, class_of_twelve())
+    stock_root = tmp_path_factory.mktemp("stock") / "course"
+    shutil.copytree(ours.root, stock_root)
+    run = convcourse_grade(ours.root, "--jobs", "2")
+    assert run.returncode == 0, run.stdout + run.stderr
+    stock = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LESSON, "--create", "--force"],
+                           cwd=stock_root, env=nbgrader_environment(), capture_output=True, text=True, timeout=1800)
+    shutil.copytree(ours.root / "grading", artifacts / "grade_command", dirs_exist_ok=True)
+    return ours, stock_root, run, stock
+
+
+def test_scores_equal_stock_serial_autograde(graded):
+    ours, stock_root, _, stock = graded
+    mine, theirs = gradebook_scores(ours.root), gradebook_scores(stock_root)
+    # Stock nbgrader stops on the broken file and leaves it ungraded; `convcourse grade` scores it 0 and says why.
+    assert stock.returncode != 0 and all(score is None for score in theirs["truncated"].values())
+    assert all(score == 0 for score in mine["truncated"].values())
+    assert set(mine) == set(theirs)
+    for student in set(theirs) - {"truncated"}:
+        assert mine[student] == theirs[student], student
+
+
+def test_each_student_loses_exactly_the_points_of_their_mistakes(graded):
+    scores = gradebook_scores(graded[0].root)
+    full = {test: 3.0 for test in TESTS}
+    assert {t: scores["alice"][t] for t in TESTS} == full
+    assert {t: scores["written"][t] for t in TESTS} == full
+    for student in ("blank", "truncated", "syntax"):
+        assert {t: scores[student][t] for t in TESTS} == {t: 0.0 for t in TESTS}, student
+    for name, case in CASES.items():
+        assert {t for t in TESTS if scores[name][t] == 0} == case.failing, name
+    with Gradebook(f"sqlite:///{graded[0].root / 'gradebook.db'}") as gradebook:
+        written = gradebook.find_grade(WRITTEN, LESSON, LESSON, "written")
+        assert written.needs_manual_grade and written.auto_score is None, "a written answer waits for the instructor"
+
+
+def test_csv_has_one_row_per_student_and_graded_cell_with_the_mistake_named(graded):
+    rows = csv_rows(graded[0].root)
+    assert list(rows[0]) == ["student", "lesson", "test", "points", "max_points", "passed", "message", "outcome",
+                             "notes"]
+    assert len(rows) == len(class_of_twelve()) * 3
+    by_cell = {(row["student"], row["test"]): row for row in rows}
+    alice = by_cell[("alice", TESTS[0])]
+    assert (alice["points"], alice["max_points"], alice["passed"], alice["message"], alice["outcome"]) == \
+        ("3", "3", "true", "", "graded")
+    assert by_cell[("written", WRITTEN)]["points"] == "" and by_cell[("written", WRITTEN)]["passed"] == ""
+    for name, case in CASES.items():
+        for test in case.failing:
+            row = by_cell[(name, test)]
+            assert row["passed"] == "false" and row["points"] == "0"
+            assert checks.MISTAKES[case.mistake].splitlines()[0][:50] in row["message"], (name, row["message"])
+    broken = by_cell[("truncated", TESTS[0])]
+    assert broken["outcome"].startswith("not a notebook") and "JSON" in broken["outcome"]
+
+
+def test_feedback_html_for_every_student_who_could_be_run(graded):
+    ours = graded[0]
+    for student in class_of_twelve():
+        feedback = ours.root / "feedback" / student / LESSON / f"{LESSON}.html"
+        assert feedback.exists() == (student != "truncated"), student
+    assert "Score: 6.0" in ours.feedback_html("alice", LESSON)
+
+
+def test_summary_names_every_student_and_what_happened(graded):
+    out = graded[2].stdout
+    assert f"{len(class_of_twelve())} submissions, {len(class_of_twelve())} to grade" in out
+    for student in class_of_twelve():
+        assert f"\n{student} " in out
+    assert "not a notebook" in out and "Peak memory per student" in out
+    assert "ETA" in graded[2].stderr, "a progress line with the time left"
+
+
+def test_second_run_grades_nobody_and_force_regrades_only_the_named_students(graded):
+    ours = graded[0]
+    before = gradebook_scores(ours.root)
+    again = convcourse_grade(ours.root)
+    assert again.returncode == 0 and f"{len(before)} submissions, 0 to grade" in again.stdout
+    one = convcourse_grade(ours.root, "--students", "alice", "--force")
+    assert one.returncode == 0 and "1 submission, 1 to grade" in one.stdout
+    assert gradebook_scores(ours.root) == before
+    unknown = convcourse_grade(ours.root, "--students", "nobody")
+    assert unknown.returncode == 2 and "no submission of 01_one_pixel from: nobody" in unknown.stderr
+
+
+def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(graded, tmp_path):
+    course = Course(tmp_path / "course", (LESSON,))
+    submit_all(course, {name: graded_notebook for name, graded_notebook in
+                        [("p1", solved()), ("p2", solved()), ("p3", notebooks.read(LESSON, release=True))]})
+    records = course.root / "grading" / LESSON / "students"
+    process = subprocess.Popen([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--jobs", "1"],
+                               cwd=course.root, env=nbgrader_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (records.is_dir() and any(records.glob("*.json"))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    family = psutil.Process(process.pid).children(recursive=True)
+    assert family, "the job's processes (nbgrader, its kernel) were running"
+    process.send_signal(signal.SIGKILL)  # as if the machine went down: no clean-up code runs
+    process.wait()
+    graded_before = {path.stem for path in records.glob("*.json")}
+    assert 1 <= len(graded_before) < 3
+    _, alive = psutil.wait_procs(family, timeout=30)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "grading processes outlived the command"
+
+    resumed = convcourse_grade(course.root)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"3 submissions, {3 - len(graded_before)} to grade" in resumed.stdout
+    scores = gradebook_scores(course.root)
+    assert [sum(scores[s][t] for t in TESTS) for s in ("p1", "p2", "p3")] == [6, 6, 0]
+
+
+def test_dask_cluster_grades_the_same_as_the_local_pool(graded):
+    from distributed import LocalCluster
+
+    ours = graded[0]
+    students = ["alice", "blank", "weighted_sum_flipped"]
+    before = gradebook_scores(ours.root)
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                      processes=True) as cluster:
+        run = convcourse_grade(ours.root, "--dask", cluster.scheduler_address, "--students", ",".join(students),
+                               "--force")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 to grade" in run.stdout
+    after = gradebook_scores(ours.root)
+    assert {s: after[s] for s in students} == {s: before[s] for s in students}
+    records = {s: json.loads((ours.root / "grading" / LESSON / "students" / f"{s}.json").read_text()) for s in students}
+    assert all(record["outcome"] == "graded" for record in records.values())
+
+
+def test_notebooks_exported_from_a_learning_platform_are_imported_and_graded(graded, tmp_path):
+    ours = graded[0]
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr(f"Section 1/zoe_{LESSON}.ipynb", nbformat.writes(solved()))
+        archive.writestr("../../escape.ipynb", "{}")  # a path that tries to leave the course: name only is used
+        archive.writestr("bad name!.ipynb", "{}")
+        archive.writestr("notes.txt", "not a notebook")
+    run = convcourse_grade(ours.root, "--from", str(export), "--students", "zoe")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Imported 2 submissions" in run.stdout and "bad name!.ipynb: cannot tell the student id" in run.stdout
+    assert (ours.root / "submitted" / "zoe" / LESSON / "timestamp.txt").exists()
+    assert not (ours.root.parent / "escape.ipynb").exists()
+    assert sum(gradebook_scores(ours.root)["zoe"][t] for t in TESTS) == 6
+
+
+def test_student_ids_come_from_file_names():
+    assert student_id(f"alice_{LESSON}.ipynb", LESSON) == "alice"
+    assert student_id(f"bob-{LESSON}.ipynb", LESSON) == "bob"
+    assert student_id("carol.ipynb", LESSON) == "carol"
+    assert student_id("../x y.ipynb", LESSON) is None
+
+
+def test_import_keeps_the_latest_file_of_a_student_and_never_changes_the_export(tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "dan.ipynb").write_text("old")
+    (export / f"dan_{LESSON}.ipynb").write_text("new")
+    os.utime(export / "dan.ipynb", (1_700_000_000, 1_700_000_000))
+    imported = import_submissions(tmp_path / "course", LESSON, export)
+    assert imported.students == ["dan"] and "latest" in imported.problems[0]
+    assert (tmp_path / "course" / "submitted" / "dan" / LESSON / f"{LESSON}.ipynb").read_text() == "new"
+    assert (export / "dan.ipynb").read_text() == "old"
