@@ -9,6 +9,8 @@
    Fashion-MNIST, beside the capstone's reference plan trained the way the grader trains it.
 5. Autograding one submission of lesson 05 and one of the capstone with stock nbgrader.
 6. Executing each solution notebook top to bottom (lesson 05 in fast mode), as CI does.
+7. Grading a class (benchmarks/grading.py): `convcourse grade` against stock serial nbgrader on 40
+   submissions, and a class where a tenth of the submissions hang.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from scipy import ndimage, signal
 
 from convcourse import COURSE_ROOT, capstone, data, notebooks, timing
 from convcourse.release import lessons
+
+import grading  # benchmarks/grading.py, beside this file
 
 
 def correlation_benchmark() -> None:
@@ -158,3 +162,5 @@ if __name__ == "__main__":
     accuracy_against_time_benchmark()
     autograding_benchmark()
     notebook_benchmark()
+    grading.class_throughput_benchmark()
+    grading.hanging_submissions_benchmark()

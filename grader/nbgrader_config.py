@@ -37,6 +37,12 @@ from nbgrader.preprocessors import (  # noqa: E402
     OverwriteKernelspec, SaveAutoGrades,
 )
 
+# Tests that pass in the student's kernel run again in nbgrader's process with only data from the kernel
+# (convcourse/grading/recheck.py). This one needs a class, which cannot cross as data: its kernel verdict stands.
+c.ResilientExecute.kernel_verdict_only = ["stop_callback"]
+# The capstone's graded training happens in that re-check, outside the kernel; the kernel only checks the rules.
+os.environ["CONVCOURSE_SCORED_BY_GRADER"] = "1"
+
 # nbgrader's own lists, with two replacements: locked cells (tests) that a student deleted, moved, duplicated
 # or edited are put back in their place and graded, and not reported when only the hidden tests differ.
 c.Autograde.sanitize_preprocessors = [

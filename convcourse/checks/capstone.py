@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import functools
 from typing import Callable
 
@@ -117,6 +119,10 @@ def _stopping_epoch_for_fixed(history: list[dict], fixed: float) -> int | None:
     return next((i for i, logs in enumerate(history) if logs["val_accuracy"] >= fixed), None)
 
 
+# Set for grading kernels by grader/nbgrader_config.py (see convcourse/grading/recheck.py).
+SCORED_BY_GRADER = "CONVCOURSE_SCORED_BY_GRADER"
+
+
 def score_capstone(build_model: Callable, plan: dict, **training) -> float:
     """Train the plan in a separate, seeded process on all 60,000 images; return the points its test accuracy earns.
 
@@ -127,6 +133,11 @@ def score_capstone(build_model: Callable, plan: dict, **training) -> float:
     if problems:
         raise AssertionError("Not trained, because the capstone's rules are not met (0 points):\n- "
                              + "\n- ".join(problems))
+    if os.environ.get(SCORED_BY_GRADER) == "1":
+        # A grading kernel: the grader trains this plan itself, outside the kernel, and sets the points.
+        print("The model and plan meet the rules. The grader trains them after this cell, outside your "
+              "notebook's kernel, and sets this cell's points from the test accuracy.")
+        return 0.0
     result = capstone.train_and_evaluate(model.to_json(), plan, **training)
     if result.status != "trained":
         raise AssertionError(f"Training {result.status} (0 points): {result.message}")

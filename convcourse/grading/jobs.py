@@ -31,10 +31,12 @@ import psutil
 
 from .preprocessors import REPORT_ENV
 from .run_nbgrader import FEEDBACK_FAILED, grade_in_process
+from .sandbox import HIDE_ENV as SANDBOX_HIDE, WORKSPACE_ENV as SANDBOX_FOLDER
 
 # Each job's process is forked from a server that has nbgrader imported already: seconds saved per student.
 _FORKS = multiprocessing.get_context("forkserver")
-_FORKS.set_forkserver_preload(["convcourse.grading.run_nbgrader"])
+_FORKS.set_forkserver_preload(["convcourse.grading.run_nbgrader", "convcourse.grading.preprocessors",
+                               "convcourse.checks", "convcourse.data", "convcourse.validate"])
 
 MEGABYTE = 1 << 20
 # Set by the command when the instructor presses Ctrl-C: every running job stops its processes.
@@ -59,6 +61,7 @@ class GradingJob:
     gradebook: bytes                 # the course's gradebook.db with this lesson and no submissions
     limits: Limits = field(default_factory=Limits)
     feedback: bool = True
+    hide: list[str] = field(default_factory=list)  # paths on the grading machine the kernel must not see
 
 
 @dataclass
@@ -112,6 +115,10 @@ class Workspace:
         _write_private(self.root / "gradebook.db", self.job.gradebook)
         self.home.mkdir()
         _provide_data_caches(self.home)
+        # The student's kernel is ours: IPython's, started inside namespaces (sandbox.py).
+        _write_private(self.root / "jupyter" / "kernels" / "python3" / "kernel.json", json.dumps({
+            "argv": [sys.executable, "-m", "convcourse.grading.sandbox", "-f", "{connection_file}"],
+            "display_name": "Python 3 (graded)", "language": "python"}).encode())
 
     def submitted_folder(self) -> Path:
         return self.root / "submitted" / self.job.student / self.job.lesson
@@ -128,6 +135,9 @@ class Workspace:
             "XDG_CACHE_HOME": str(self.home / ".cache"),
             "CONVCOURSE_KERNEL_MEMORY_MB": str(self.job.limits.memory_mb),
             "CONVCOURSE_CELL_OUTPUT_BYTES": str(self.job.limits.cell_output_bytes),
+            "JUPYTER_PATH": str(self.root / "jupyter"),
+            SANDBOX_FOLDER: str(self.root),
+            SANDBOX_HIDE: json.dumps(self.job.hide),
         })
         return env
 

@@ -17,6 +17,7 @@ runs the job, a line in a file the student's kernel cannot write.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 
@@ -26,6 +27,10 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, Execute, OverwriteCells
+from traitlets import List, Unicode
+
+from .remote import is_number
+from .recheck import Recheck, Unverifiable, reply_from_user_expression, secret_offset
 
 REPORT_ENV = "CONVCOURSE_GRADING_REPORT"
 
@@ -116,14 +121,60 @@ class RestoreLockedCells(OverwriteCells):
 
 
 class ResilientExecute(Execute):
-    """nbgrader's Execute, but a dead or frozen kernel costs only the cell that killed it."""
+    """nbgrader's Execute, but a dead or frozen kernel costs only the cell that killed it, and every test
+    that passes in the student's kernel is run again outside it (recheck.py) before it earns points."""
 
     max_restarts = 3
+    kernel_verdict_only = List(Unicode(), help=(
+        "grade ids of test cells that cannot be re-checked outside the kernel (they need a class or other "
+        "object that cannot cross as data); their kernel verdict stands")).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._restarts = 0
         self._gave_up = False
+        self._recheck = None
+        self._offset = secret_offset((resources or {}).get("nbgrader", {}).get("assignment", ""))
         return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        is_test = cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution")
+        passed = not any(output.get("output_type") == "error" for output in cell.get("outputs", []))
+        if is_test and passed and not self._gave_up and meta.get("grade_id") not in self.kernel_verdict_only:
+            self._recheck_outside_kernel(cell, index)
+        return cell, resources
+
+    def _recheck_outside_kernel(self, cell, index: int) -> None:
+        if self._recheck is None:
+            setup = [c.source for c in self.nb.cells if c.cell_type == "code" and _is_locked_given(c)]
+            self._recheck = Recheck(setup, lambda request: self._ask_kernel(request, cell), self._offset)
+        value, printed = None, ""
+        try:
+            failure, value, printed = self._recheck.run(cell.source)
+        except Unverifiable as reason:
+            failure = f"it could not be re-checked outside your kernel: {reason}"
+        except (DeadKernelError, CellTimeoutError, TimeoutError):
+            failure = "your function did not answer in time when the grader called it again"
+            run_sync(self._fresh_kernel_replaying)(index + 1)
+        if failure:
+            cell.outputs.append(_error("RecheckFailed", (
+                f"when the grader ran this test on its own, outside your notebook's kernel, it failed: {failure}")))
+            note(self.log, f"test '{_grade_id(cell)}' passed in the kernel but not when re-checked outside it: "
+                           f"{failure[:300]}")
+        elif is_number(value):
+            # Partial credit is the grader's number, never the kernel's (nbgrader reads the execute_result).
+            cell.outputs = [o for o in cell.outputs if o.get("output_type") != "execute_result"]
+            if printed:
+                cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=printed))
+            cell.outputs.append(NotebookNode(output_type="execute_result", execution_count=cell.get("execution_count"),
+                                             metadata={}, data={"text/plain": repr(float(value))}))
+
+    def _ask_kernel(self, request: dict, cell) -> dict:
+        expression = f"__import__('convcourse.grading.remote', fromlist=['answer']).answer({json.dumps(request)!r})"
+        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"answer": expression})
+        reply = run_sync(self.async_wait_for_reply)(msg_id, cell)
+        return reply_from_user_expression(reply["content"].get("user_expressions", {}).get("answer", {}))
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if self._gave_up:
@@ -164,6 +215,12 @@ class ResilientExecute(Execute):
         except (DeadKernelError, CellTimeoutError, TimeoutError):
             self._gave_up = True
             note(self.log, "the kernel failed again while earlier cells were rerun; the cells after that were not run")
+
+
+def _is_locked_given(cell) -> bool:
+    """A locked cell that is not graded: given code (the set-up imports), restored from the gradebook."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("locked")) and not meta.get("grade") and not meta.get("solution")
 
 
 def _error(ename: str, message: str) -> NotebookNode:

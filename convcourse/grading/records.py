@@ -20,6 +20,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 from nbgrader.utils import parse_utc
 
+from convcourse import COURSE_ROOT
+
 from .jobs import CellResult, GradingJob, GradingResult, Limits, submission_digest
 
 MAX_SUBMISSION_BYTES = 50 << 20
@@ -90,9 +92,16 @@ class Course:
 
     def jobs(self, lesson: str, students: list[str], limits: Limits, feedback: bool = True) -> list[GradingJob]:
         common = dict(lesson=lesson, course_files=self.course_files(lesson), gradebook=self.gradebook_template(lesson),
-                      limits=limits, feedback=feedback)
+                      limits=limits, feedback=feedback, hide=self.secrets())
         return [GradingJob(student=student, submission=self.submission_files(student, lesson), **common)
                 for student in students]
+
+    def secrets(self) -> list[str]:
+        """What a student's kernel must not see on this machine: solutions, grades, other students' work."""
+        roots = {self.root, COURSE_ROOT}
+        parts = ("solutions", "source", "gradebook.db", "submitted", "autograded", "feedback", "grading", ".git",
+                 "tests", "benchmarks", "exchange")
+        return sorted(str(root / part) for root in roots for part in parts if (root / part).exists())
 
     # --- resuming -------------------------------------------------------------------------------------
 

@@ -1,0 +1,203 @@
+"""Tests re-run outside the student's kernel, so nothing done inside it can make a test pass.
+
+A test cell that passed in the student's kernel is run again here, in nbgrader's own process: its
+source (restored from the gradebook), the lesson's locked set-up cell and ``convcourse.checks`` are the
+grader's; only the student's functions and variables come from the kernel, as plain data through
+remote.py. A monkeypatched ``numpy.testing`` or check function, a swallowed exception, an object whose
+``__eq__`` always says True, or answers fished out of the checks' frames in the kernel change nothing
+here. Every ``seed=`` a hidden test passes is shifted by a number the kernel never sees, so answers
+memorised during the kernel's run of the same test do not help either.
+
+A test that fails here although it passed in the kernel loses its points; the cell gets an error
+output saying so. A test that uses something that cannot cross as data (a class, such as the capstone's
+callback) keeps the kernel's verdict, and the log says it was not re-checked.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import hashlib
+import io
+import json
+import types
+
+from . import remote
+
+
+class Unverifiable(Exception):
+    """The test needs something from the kernel that cannot cross as data."""
+
+
+class KernelSide:
+    """Names of the student's kernel, fetched on demand: functions become callables that run there."""
+
+    def __init__(self, request):
+        self._request = request  # sends one JSON request to the kernel, returns the decoded JSON reply
+
+    def lookup(self, name: str):
+        reply = self._request({"describe": name})
+        kind = reply.get("kind")
+        if kind == "missing":
+            raise KeyError(name)
+        if kind == "function":
+            return RemoteFunction(name, self._request)
+        if kind == "value":
+            return remote.decode(reply["value"])
+        raise Unverifiable(f"{name} is a {reply.get('what') or kind}, which cannot be re-checked outside the kernel")
+
+
+class RemoteFunction:
+    """Calls the student's function in the kernel; arguments and result cross as plain data."""
+
+    def __init__(self, name: str, request):
+        self.__name__ = self.__qualname__ = name
+        self._request = request
+
+    def __call__(self, *args, **kwargs):
+        reply = self._request({"call": self.__name__, "args": [remote.encode(a) for a in args],
+                               "kwargs": {k: remote.encode(v) for k, v in kwargs.items()}})
+        if "raised" in reply:
+            raise remote.builtin_exception(reply["raised"])(reply["message"])
+        if "not_data" in reply:
+            # What the checks say about a result that is not a number, in the words they use.
+            return UncheckableObject(reply["not_data"])
+        return remote.decode(reply["value"])
+
+    def __repr__(self):
+        return f"<function {self.__name__}>"
+
+
+class UncheckableObject:
+    """Stands for a returned object that could not cross: it equals nothing and is no number."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __eq__(self, other):
+        return False
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"<{self.what}>"
+
+
+class _Namespace(dict):
+    """Test-cell locals: the grader's names first; anything else is looked up in the student's kernel."""
+
+    def __init__(self, trusted: dict, kernel: KernelSide):
+        super().__init__()
+        self._trusted = trusted
+        self._kernel = kernel
+
+    def __missing__(self, name):
+        if name in self._trusted or hasattr(builtins, name):
+            raise KeyError(name)  # Python then finds it in the grader's globals or builtins
+        value = self._kernel.lookup(name)
+        self[name] = value
+        return value
+
+
+class SecretSeeds(types.ModuleType):
+    """``convcourse.checks`` with every ``seed=`` shifted by a secret offset."""
+
+    def __init__(self, checks, offset: int):
+        super().__init__("checks")
+        self._checks, self._offset = checks, offset
+
+    def __getattr__(self, name):
+        value = getattr(self._checks, name)
+        if not callable(value) or isinstance(value, type):
+            return value
+
+        def shifted(*args, **kwargs):
+            if "seed" in kwargs:
+                kwargs["seed"] = (kwargs["seed"] + self._offset) % (2 ** 31)
+            return value(*args, **kwargs)
+
+        return shifted
+
+
+SECRET_ENV = "CONVCOURSE_RECHECK_SECRET"
+SECRET_FILE = "grading/recheck-secret"  # in the course folder; made by `convcourse grade`
+
+
+def secret_offset(assignment: str) -> int:
+    """The same for every student of a lesson in a course (fair, repeatable), unknown to their kernels."""
+    import os
+    from pathlib import Path
+
+    secret = os.environ.pop(SECRET_ENV, "")  # gone before the kernel starts: it never inherits it
+    if not secret and Path(SECRET_FILE).is_file():
+        secret = Path(SECRET_FILE).read_text().strip()
+    secret = secret or "convcourse"  # a course without a secret: the offset is public, the re-check still holds
+    return int.from_bytes(hashlib.sha256(f"{secret}/{assignment}".encode()).digest()[:4], "big") + 1
+
+
+class Recheck:
+    """Re-runs test cells with the grader's code against the student's kernel (see the module docstring)."""
+
+    def __init__(self, setup_sources: list[str], request, offset: int):
+        from convcourse import checks
+
+        self.kernel = KernelSide(request)
+        self.globals: dict = {"__name__": "__recheck__", "__builtins__": builtins}
+        with _quiet():
+            for source in setup_sources:
+                exec(compile(source, "<setup>", "exec"), self.globals)
+        self.globals["checks"] = SecretSeeds(checks, offset)
+
+    def run(self, source: str) -> tuple[str | None, object, str]:
+        """(None, the last expression's value, what it printed) when the test passes here; (the failure's
+        message, None, what it printed) otherwise. A number as the value is the cell's partial credit."""
+        import ast
+
+        namespace = _Namespace(self.globals, self.kernel)
+        body = ast.parse(source).body
+        last = body.pop() if body and isinstance(body[-1], ast.Expr) else None
+        printed = io.StringIO()
+        try:
+            with _quiet(printed), _scored_here():
+                exec(compile(ast.Module(body=body, type_ignores=[]), "<test>", "exec"), self.globals, namespace)
+                value = eval(compile(ast.Expression(last.value), "<test>", "eval"), self.globals, namespace) \
+                    if last is not None else None
+        except Unverifiable:
+            raise
+        except Exception as error:  # the test's own verdict: an AssertionError, or the student's error
+            return f"{type(error).__name__}: {error}", None, printed.getvalue()
+        return None, value, printed.getvalue()
+
+
+@contextlib.contextmanager
+def _scored_here():
+    """Checks that leave scoring to the grader (the capstone's training) do it, here, for real."""
+    import os
+
+    from convcourse.checks.capstone import SCORED_BY_GRADER
+
+    saved = os.environ.pop(SCORED_BY_GRADER, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[SCORED_BY_GRADER] = saved
+
+
+@contextlib.contextmanager
+def _quiet(printed: io.StringIO | None = None):
+    with contextlib.redirect_stdout(printed or io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def reply_from_user_expression(result: dict) -> dict:
+    """The JSON our request expression returned, from a kernel's user_expressions entry."""
+    if result.get("status") != "ok":
+        return {"raised": result.get("ename", "RuntimeError"), "message": result.get("evalue", "")}
+    import ast
+
+    text = result.get("data", {}).get("text/plain", "")
+    try:
+        return json.loads(ast.literal_eval(text))
+    except (ValueError, SyntaxError, TypeError):
+        return {"not_data": "an answer the grader could not read"}

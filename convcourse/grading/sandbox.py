@@ -1,0 +1,166 @@
+"""``python -m convcourse.grading.sandbox -f CONNECTION_FILE ...``: the kernel a graded submission runs in.
+
+`convcourse grade` installs this as the ``python3`` kernel of each job (jobs.Workspace), so the kernel
+nbgrader starts for the student is IPython's own, started inside Linux namespaces:
+
+- its own process tree (a PID namespace): it cannot see, signal or trace the grader, other students'
+  kernels or anything else on the machine; when its launcher dies, everything in it dies;
+- its own view of the files (a mount namespace): a fresh, empty ``/tmp`` (other jobs' folders gone)
+  holding only this job's folder, in which the gradebook copy, the submission folder and the grading
+  configuration are covered; the course's solutions, gradebook, submissions, records and ``.git`` covered
+  (``CONVCOURSE_SANDBOX_HIDE``); a minimal ``/dev``; everything else read-only, so nothing it does can
+  change the course, the grader's code or another student's files;
+- no capabilities: although it runs as root, it cannot mount, unmount or undo any of this.
+
+Where namespaces are not available (not root, no Linux), the kernel runs as IPython's usual one and the
+job's log says so.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import stat
+import sys
+import tempfile
+
+CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9)}
+HIDE_ENV = "CONVCOURSE_SANDBOX_HIDE"        # JSON list of paths the kernel must not see
+WORKSPACE_ENV = "CONVCOURSE_SANDBOX_FOLDER"  # the job's folder; its private parts are covered too
+PRIVATE_PARTS = ("private", "submitted", "solutions", "grader", "gradebook.db", "nbgrader_config.py", "jupyter")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    encode = lambda value: value.encode() if isinstance(value, str) else value  # noqa: E731
+    _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+           f"mount {target}")
+
+
+def _cover(path: str) -> None:
+    """Make ``path`` look empty: an empty read-only folder, or /dev/null for a file."""
+    if os.path.isdir(path):
+        _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0")
+    elif os.path.exists(path):
+        _mount("/dev/null", path, None, MS_BIND)
+
+
+def _connection_file(argv: list[str]) -> str | None:
+    return argv[argv.index("-f") + 1] if "-f" in argv[:-1] else None
+
+
+def _fresh_tmp_keeping(folder: str, connection_file: str | None) -> None:
+    """An empty /tmp holding only ``folder`` (the job's) and the kernel's connection file."""
+    connection = open(connection_file, "rb").read() if connection_file else None
+    # Somewhere outside /tmp to hold the folder while /tmp is replaced (mounts here are ours alone).
+    stage = "/mnt" if os.path.isdir("/mnt") else tempfile.mkdtemp(dir="/dev/shm")
+    _mount(folder, stage, None, MS_BIND | MS_REC)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    os.makedirs(folder, exist_ok=True)
+    _mount(stage, folder, None, MS_BIND | MS_REC)
+    _check(_libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
+    if connection_file and connection is not None:
+        os.makedirs(os.path.dirname(connection_file), exist_ok=True)
+        with open(connection_file, "wb") as copy:
+            copy.write(connection)
+
+
+def _minimal_dev() -> None:
+    _mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755")
+    for name, (major, minor) in DEVICES.items():
+        os.mknod(f"/dev/{name}", 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+        os.chmod(f"/dev/{name}", 0o666)
+    os.makedirs("/dev/shm")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"/dev/{name}")
+
+
+def _everything_read_only(writable: set[str]) -> None:
+    with open("/proc/self/mountinfo") as table:
+        mounts = [line.split() for line in table]
+    for fields in mounts:
+        point = fields[4].replace("\\040", " ")
+        if point in writable or any(point.startswith(w + "/") for w in writable) or point.startswith("/proc"):
+            continue
+        options = set(fields[5].split(","))
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        flags |= (MS_NOSUID if "nosuid" in options else 0) | (MS_NODEV if "nodev" in options else 0)
+        flags |= MS_NOEXEC if "noexec" in options else 0
+        try:
+            _mount(None, point, None, flags)
+        except OSError:
+            pass  # a mount hidden under another one; nothing can reach it
+
+
+def _drop_capabilities() -> None:
+    for capability in range(64):
+        _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def enter(argv: list[str]) -> None:
+    """Set up the namespaces (this process is PID 1 in the new one) and become the kernel."""
+    folder = os.environ[WORKSPACE_ENV]
+    cwd = os.getcwd()
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _fresh_tmp_keeping(folder, _connection_file(argv))
+    _minimal_dev()
+    for part in PRIVATE_PARTS:
+        _cover(os.path.join(folder, part))
+    for path in json.loads(os.environ.get(HIDE_ENV, "[]")):
+        _cover(path)
+    _everything_read_only({"/tmp", "/dev/shm", folder})
+    _drop_capabilities()
+    os.chdir(cwd)
+    for name in (HIDE_ENV, WORKSPACE_ENV):
+        os.environ.pop(name, None)
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
+
+
+def main(argv: list[str]) -> None:
+    try:
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+    except OSError as error:
+        print(f"convcourse sandbox: namespaces unavailable ({error}); the kernel runs unconfined", file=sys.stderr)
+        os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
+    child = os.fork()
+    if child == 0:
+        try:
+            enter(argv)
+        except BaseException as error:  # noqa: BLE001 - never run the kernel half-confined
+            print(f"convcourse sandbox: could not confine the kernel: {error}", file=sys.stderr)
+            os._exit(70)
+    # The launcher: what jupyter_client sees as the kernel process. Interrupts reach the kernel through
+    # the process group; termination is passed on as a kill; the kernel's exit status becomes ours.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, lambda *_: os.kill(child, signal.SIGKILL))
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    os._exit(os.waitstatus_to_exitcode(status) % 256)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
