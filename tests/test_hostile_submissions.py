@@ -156,7 +156,7 @@ CASES = [
     Case("test_moved", nb_file(_moved(solved())), (3, 3), "moved"),
     Case("test_duplicated", nb_file(_duplicated(solved())), (3, 3), "appeared 2 times"),
     Case("points_and_checksum_edited", nb_file(_points_raised(solved())), (3, 3)),
-    Case("answer_grade_id_changed", nb_file(_renamed_answer(solved())), (3, 3)),
+    Case("answer_grade_id_changed", nb_file(_renamed_answer(solved())), (3, 3), "graded as ordinary code"),
     Case("all_cells_cleared", nb_file(_without_cells(solved())), (0, 0), "was missing"),
     # Runaway code
     Case("infinite_loop", nb_file(instead_of_filter_pixel("while True:\n    pass")), (3, 0), "CellTimeoutError"),
@@ -170,8 +170,10 @@ CASES = [
     Case("os_exit", nb_file(instead_of_filter_pixel("import os\nos._exit(0)")), (3, 0), "KernelDied"),
     Case("sys_exit", nb_file(after_filter_pixel("import sys\nsys.exit()")), (3, 3)),
     Case("segfault", nb_file(instead_of_filter_pixel("import ctypes\nctypes.string_at(0)")), (3, 0), "KernelDied"),
-    Case("kernel_killed", nb_file(instead_of_filter_pixel("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")),
-         (3, 0), "KernelDied"),
+    # In the sandbox the kernel is its namespace's first process, which its own SIGKILL cannot end.
+    Case("kills_itself", nb_file(instead_of_filter_pixel("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")),
+         (3, 0)),
+    Case("aborts", nb_file(instead_of_filter_pixel("import os\nos.abort()")), (3, 0)),
     # Gaming the checks (weighted_sum returns 0; filter_pixel is built on it)
     Case("patched_numpy_testing", nb_file(gaming(
         "np.testing.assert_allclose = lambda *a, **k: None\nnp.testing.assert_array_equal = lambda *a, **k: None")),
@@ -191,17 +193,16 @@ CASES = [
     Case("always_equal", nb_file(solved(weighted_sum=(
         "class Anything(float):\n    def __eq__(self, other):\n        return True\n    __hash__ = float.__hash__\n"
         "    def __sub__(self, other):\n        return 0.0\n    __rsub__ = __sub__\n"
-        "def weighted_sum(patch, kernel):\n    return Anything(577)\n")), filter_pixel=ANSWERS["filter_pixel"])),
-        (0, 0)),
+        "def weighted_sum(patch, kernel):\n    return Anything(577)\n"))), (0, 0)),
     Case("answers_from_the_checks", nb_file(solved(weighted_sum=(
         "import sys\ndef weighted_sum(patch, kernel):\n    frame = sys._getframe(1)\n    while frame:\n"
         "        for name, value in frame.f_locals.items():\n"
         "            if name.startswith('expect'):\n                return value\n        frame = frame.f_back\n"
-        "    return 577.0\n")))), (0, 0)),
+        "    return 577.0\n"))), (0, 0)),
     Case("reads_the_solutions", nb_file(solved(weighted_sum=(
         "import json, glob\nfrom convcourse import COURSE_ROOT\n"
-        "for path in glob.glob('/**/solutions/01_one_pixel/*.ipynb', recursive=True) + "
-        "[str(COURSE_ROOT / 'solutions/01_one_pixel/01_one_pixel.ipynb')]:\n    try:\n"
+        "for path in glob.glob(str(COURSE_ROOT.parent) + '/*/solutions/01_one_pixel/*.ipynb') + "
+        "glob.glob('/tmp/**/solutions/01_one_pixel/*.ipynb', recursive=True):\n    try:\n"
         "        for cell in json.load(open(path))['cells']:\n"
         "            if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
         "                exec(''.join(cell['source']).replace('### BEGIN SOLUTION', ''))\n        break\n"
@@ -209,10 +210,10 @@ CASES = [
     Case("writes_the_gradebook", nb_file(gaming(FIND_COURSE + (
         "for folder in course_folders():\n    try:\n"
         "        open(os.path.join(folder, 'gradebook.db'), 'wb').write(b'gone')\n"
-        "    except OSError:\n        pass\n")))), (0, 0)),
+        "    except OSError:\n        pass\n"))), (0, 0)),
     Case("writes_other_students", nb_file(gaming(FIND_COURSE + (
         "for folder in course_folders():\n    for path in glob.glob(os.path.join(folder, 'submitted', '*', '*', '*')):\n"
-        "        try:\n            open(path, 'w').write('{}')\n        except OSError:\n            pass\n")))), (0, 0)),
+        "        try:\n            open(path, 'w').write('{}')\n        except OSError:\n            pass\n"))), (0, 0)),
 ]
 HONEST = {"alice": (solved(), (3, 3)),
           "partial": (solved(filter_pixel="def filter_pixel(image, kernel, row, col):\n    return 0.0\n"), (3, 0))}
@@ -308,3 +309,13 @@ def test_a_rerun_gives_the_same_result(hostile_class):
     run = _grade(course.root, "--students", ",".join(again), "--force")
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert _scores(course.root) == before
+
+
+def test_the_solutions_case_is_a_real_threat_without_the_sandbox(hostile_class, tmp_path):
+    """Stock nbgrader (no sandbox) on the same file: reading the solutions from disk would earn full points."""
+    course = hostile_class[0]
+    copy_root = tmp_path / "course"
+    subprocess.run(["cp", "-a", str(course.root), str(copy_root)], check=True)
+    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LESSON, "--student", "reads_the_solutions",
+                    "--force"], cwd=copy_root, env=nbgrader_environment(), capture_output=True, timeout=600)
+    assert _scores(copy_root)["reads_the_solutions"] == (3, 3)

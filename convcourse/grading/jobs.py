@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import shutil
 import subprocess
-import signal
 import sys
 import tempfile
 import threading
@@ -30,7 +29,7 @@ import nbformat
 import psutil
 
 from .preprocessors import REPORT_ENV
-from .run_nbgrader import FEEDBACK_FAILED, grade_in_process
+from .run_nbgrader import FEEDBACK_FAILED, grade_in_process, kill_all
 from .sandbox import HIDE_ENV as SANDBOX_HIDE, WORKSPACE_ENV as SANDBOX_FOLDER
 
 # Each job's process is forked from a server that has nbgrader imported already: seconds saved per student.
@@ -246,16 +245,7 @@ class Supervisor:
         return list(found.values())
 
     def stop_everything(self) -> None:
-        for _ in range(3):  # a process may fork while we kill its parent
-            processes = self._processes()
-            if not processes:
-                return
-            for process in processes:
-                try:
-                    process.send_signal(signal.SIGKILL)
-                except psutil.Error:
-                    pass
-            psutil.wait_procs(processes, timeout=5)
+        kill_all(self._processes)
 
 
 class _ForkedJob:

@@ -64,31 +64,53 @@ class RestoreLockedCells(OverwriteCells):
             locked = {cell.name: cell for cell in source_nb.source_cells if cell.locked}
             points = {cell.name: cell.max_score for cell in source_nb.grade_cells}
             self._restore(nb, order, locked, points)
-        return super().preprocess(nb, resources)
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:  # nbgrader dropped an id it does not know: the cell is ordinary code now
+            if "nbgrader" in cell.get("metadata", {}) and "grade_id" not in cell.metadata.nbgrader:
+                del cell.metadata["nbgrader"]
+                note(self.log, "a cell with a grade id this lesson does not have is graded as ordinary code")
+        return nb, resources
 
     def _restore(self, nb, order, locked, points) -> None:
-        seen: dict[str, list[int]] = {}
+        """Keep each locked cell where it is when that is its place; put missing and moved ones back after
+        the nearest cell that precedes them in the instructor's notebook; keep one copy of each."""
+        rank = {name: index for index, name in enumerate(order)}
+        kept, copies = [], {}
+        for cell in nb.cells:
+            name = _grade_id(cell)
+            if name in locked:
+                copies[name] = copies.get(name, 0) + 1
+                if copies[name] > 1:
+                    continue
+                if _normalised(cell.get("source", "")) not in self._accepted_sources(locked[name]):
+                    note(self.log, f"locked cell '{name}' was edited; restored from the gradebook")
+            kept.append(cell)
+        for name, count in copies.items():
+            if count > 1:
+                note(self.log, f"cell '{name}' appeared {count} times; graded once, in its place")
+        nb.cells = kept
+
+        moved = [name for name in order if name in copies and not self._in_place(nb, name, rank)]
+        if moved:
+            note(self.log, f"locked cells were moved ({', '.join(moved)}); put back in their original order")
+        missing = [name for name in order if name in locked and name not in copies]
+        for name in missing:
+            note(self.log, f"locked cell '{name}' was missing; restored from the gradebook")
+        nb.cells = [cell for cell in nb.cells if _grade_id(cell) not in moved]
+        for name in order:
+            if name in moved or name in missing:
+                self._insert_after_predecessor(nb, name, order, NotebookNode())
         for index, cell in enumerate(nb.cells):
             if _grade_id(cell) in locked:
-                seen.setdefault(_grade_id(cell), []).append(index)
-        submitted_order = [name for name in order if name in seen]
-        for name, indices in seen.items():
-            cell = nb.cells[indices[0]]
-            if len(indices) > 1:
-                note(self.log, f"cell '{name}' appeared {len(indices)} times; graded once, in its place")
-            if _normalised(cell.get("source", "")) not in self._accepted_sources(locked[name]):
-                note(self.log, f"locked cell '{name}' was edited; restored from the gradebook")
-        absent = [name for name in order if name in locked and name not in seen]
-        for name in absent:
-            note(self.log, f"locked cell '{name}' was missing; restored from the gradebook")
-        positions = sorted(seen.items(), key=lambda item: item[1][0])
-        if [name for name, _ in positions] != submitted_order:
-            note(self.log, "locked cells were moved; put back in their original order")
+                nb.cells[index] = self._cell_from(locked[_grade_id(cell)], points.get(_grade_id(cell)))
 
-        nb.cells = [cell for cell in nb.cells if _grade_id(cell) not in locked]
-        for name in order:
-            if name in locked:
-                self._insert_after_predecessor(nb, name, order, self._cell_from(locked[name], points.get(name)))
+    @staticmethod
+    def _in_place(nb, name: str, rank: dict[str, int]) -> bool:
+        """No cell of the instructor's notebook that comes before it comes after it here, and vice versa."""
+        ids = [_grade_id(cell) for cell in nb.cells]
+        here = ids.index(name)
+        return all(rank[other] < rank[name] for other in ids[:here] if other in rank) and \
+            all(rank[other] > rank[name] for other in ids[here + 1:] if other in rank)
 
     @staticmethod
     def _accepted_sources(source_cell) -> set[str]:
@@ -111,13 +133,15 @@ class RestoreLockedCells(OverwriteCells):
         return cell
 
     @staticmethod
-    def _insert_after_predecessor(nb, name, order, cell) -> None:
+    def _insert_after_predecessor(nb, name, order, placeholder) -> None:
+        """Right after the nearest earlier cell of the instructor's order that the notebook has (else first)."""
+        placeholder.metadata = NotebookNode(nbgrader=NotebookNode(grade_id=name))
         present = {_grade_id(c): i for i, c in enumerate(nb.cells) if _grade_id(c)}
         for earlier in reversed(order[: order.index(name)]):
             if earlier in present:
-                nb.cells.insert(present[earlier] + 1, cell)
+                nb.cells.insert(present[earlier] + 1, placeholder)
                 return
-        nb.cells.insert(0, cell)
+        nb.cells.insert(0, placeholder)
 
 
 class ResilientExecute(Execute):

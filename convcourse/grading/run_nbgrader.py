@@ -36,17 +36,22 @@ def adopt_orphans(die_with_parent: bool = False) -> None:
         pass  # not Linux: the supervisor still stops the process tree it can see
 
 
-def kill_descendants() -> None:
-    for _ in range(3):  # a process may fork while its parent is killed
-        children = psutil.Process().children(recursive=True)
-        if not children:
+def kill_all(find) -> None:
+    """SIGKILL every process ``find()`` returns, again until it returns none (one may fork meanwhile)."""
+    for _ in range(3):
+        processes = find()
+        if not processes:
             return
-        for child in children:
+        for process in processes:
             try:
-                child.send_signal(signal.SIGKILL)
+                process.send_signal(signal.SIGKILL)
             except psutil.Error:
                 pass
-        psutil.wait_procs(children, timeout=5)
+        psutil.wait_procs(processes, timeout=5)
+
+
+def kill_descendants() -> None:
+    kill_all(lambda: psutil.Process().children(recursive=True))
 
 
 def _run_app(app_class, argv: list[str]) -> bool:

@@ -5,11 +5,12 @@ nbgrader starts for the student is IPython's own, started inside Linux namespace
 
 - its own process tree (a PID namespace): it cannot see, signal or trace the grader, other students'
   kernels or anything else on the machine; when its launcher dies, everything in it dies;
-- its own view of the files (a mount namespace): a fresh, empty ``/tmp`` (other jobs' folders gone)
-  holding only this job's folder, in which the gradebook copy, the submission folder and the grading
-  configuration are covered; the course's solutions, gradebook, submissions, records and ``.git`` covered
-  (``CONVCOURSE_SANDBOX_HIDE``); a minimal ``/dev``; everything else read-only, so nothing it does can
-  change the course, the grader's code or another student's files;
+- its own view of the files (a mount namespace): the operating system's folders; of everything else
+  (homes, /srv, /work, ...) only Python, the environment, the course's package and data and the offline
+  data sets; a fresh, empty ``/tmp`` (other jobs' folders gone) holding only this job's folder, in which
+  the gradebook copy, the submission folder and the grading configuration are covered; a minimal
+  ``/dev``; all of it read-only except its own folder and ``/tmp``, so nothing it does can reach the
+  solutions or change the course, the grader's code or another student's files;
 - no capabilities: although it runs as root, it cannot mount, unmount or undo any of this.
 
 Where namespaces are not available (not root, no Linux), the kernel runs as IPython's usual one and the
@@ -79,6 +80,45 @@ def _fresh_tmp_keeping(folder: str, connection_file: str | None) -> None:
             copy.write(connection)
 
 
+# Top-level folders of the operating system, left visible (read-only); every other one (homes, /srv,
+# /work, /mnt, ...) is covered, and only what the kernel needs is put back (see _needed_paths).
+SYSTEM = {"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "opt", "proc", "run", "sbin", "sys", "tmp",
+          "usr", "var"}
+
+
+def _needed_paths() -> list[str]:
+    """Python, the environment, the course's package and data, the offline data sets: nothing else."""
+    import importlib.util
+
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    package = importlib.util.find_spec("convcourse")
+    if package and package.origin:
+        course = os.path.dirname(os.path.dirname(package.origin))
+        paths.update({os.path.join(course, "convcourse"), os.path.join(course, "data")})
+    if os.environ.get("CONVCOURSE_OFFLINE_DATA"):
+        paths.add(os.environ["CONVCOURSE_OFFLINE_DATA"])
+    real = sorted({os.path.realpath(p) for p in paths if os.path.exists(p)})
+    outermost = [p for p in real if not any(p != q and p.startswith(q + "/") for q in real)]
+    return [p for p in outermost if p.strip("/").split("/")[0] not in SYSTEM]
+
+
+def _only_system_and(needed: list[str]) -> None:
+    """Cover every non-system top-level folder, then bring back the ``needed`` paths inside them."""
+    _mount("tmpfs", "/mnt", "tmpfs", MS_NOSUID | MS_NODEV, "mode=700")
+    for index, path in enumerate(needed):
+        os.mkdir(f"/mnt/{index}")
+        _mount(path, f"/mnt/{index}", None, MS_BIND | MS_REC)
+    for entry in os.listdir("/"):
+        if entry not in SYSTEM and entry != "mnt" and os.path.isdir(f"/{entry}") and not os.path.islink(f"/{entry}"):
+            _mount("tmpfs", f"/{entry}", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755")
+    for index, path in enumerate(needed):
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/mnt/{index}", path, None, MS_BIND | MS_REC)
+    _check(_libc.umount2(b"/mnt", MNT_DETACH), "umount /mnt")
+    _mount("tmpfs", "/mnt", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
+
+
 def _minimal_dev() -> None:
     _mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755")
     for name, (major, minor) in DEVICES.items():
@@ -121,12 +161,14 @@ def enter(argv: list[str]) -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    needed = _needed_paths()
     _fresh_tmp_keeping(folder, _connection_file(argv))
+    _only_system_and(needed)
     _minimal_dev()
     for part in PRIVATE_PARTS:
         _cover(os.path.join(folder, part))
     for path in json.loads(os.environ.get(HIDE_ENV, "[]")):
-        _cover(path)
+        _cover(path)  # what remains visible of the course folder (for example solutions/ beside the package)
     _everything_read_only({"/tmp", "/dev/shm", folder})
     _drop_capabilities()
     os.chdir(cwd)
