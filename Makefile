@@ -33,12 +33,7 @@ grade: $(STAMP)
 release: $(STAMP)
 	$(BIN)/python -m convcourse.release
 
-check-# Autograde every submission of a lesson: make grade LESSON=01_one_pixel ARGS="--jobs 4" (grader/README.md)
-grade: $(STAMP)
-	@test -n "$(LESSON)" || { echo "usage: make grade LESSON=01_one_pixel [ARGS='--students a,b --force']"; exit 2; }
-	$(BIN)/convcourse grade $(LESSON) $(ARGS)
-
-release: $(STAMP)
+check-release: $(STAMP)
 	$(BIN)/python -m convcourse.release --check
 
 env: $(STAMP)

@@ -87,6 +87,10 @@ def graded(tmp_path_factory, artifacts):
     """One class graded twice from the same files: `convcourse grade` in one copy, stock serial autograde in another."""
     ours = Course(tmp_path_factory.mktemp("ours"), (LESSON,))
     submit_all(ours, class_of_twelve())
+    # Both graders shift the hidden tests' seeds by the course's secret (grader/README.md): the same one here.
+    secret = ours.root / "grading" / "recheck-secret"
+    secret.parent.mkdir()
+    secret.write_text("a secret both graders read")
     stock_root = tmp_path_factory.mktemp("stock") / "course"
     shutil.copytree(ours.root, stock_root)
     run = convcourse_grade(ours.root, "--jobs", "2")

@@ -29,6 +29,7 @@ import nbformat
 import psutil
 
 from .preprocessors import REPORT_ENV
+from .recheck import SECRET_ENV
 from .run_nbgrader import FEEDBACK_FAILED, grade_in_process, kill_all
 from .sandbox import HIDE_ENV as SANDBOX_HIDE, WORKSPACE_ENV as SANDBOX_FOLDER
 
@@ -61,6 +62,7 @@ class GradingJob:
     limits: Limits = field(default_factory=Limits)
     feedback: bool = True
     hide: list[str] = field(default_factory=list)  # paths on the grading machine the kernel must not see
+    recheck_secret: str = ""                        # shifts hidden tests' seeds in the re-check (recheck.py)
 
 
 @dataclass
@@ -137,6 +139,7 @@ class Workspace:
             "JUPYTER_PATH": str(self.root / "jupyter"),
             SANDBOX_FOLDER: str(self.root),
             SANDBOX_HIDE: json.dumps(self.job.hide),
+            SECRET_ENV: self.job.recheck_secret,
         })
         return env
 

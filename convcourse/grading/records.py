@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import secrets
 import shutil
 import tempfile
 import warnings
@@ -23,6 +24,7 @@ from nbgrader.utils import parse_utc
 from convcourse import COURSE_ROOT
 
 from .jobs import CellResult, GradingJob, GradingResult, Limits, submission_digest
+from .recheck import SECRET_FILE
 
 MAX_SUBMISSION_BYTES = 50 << 20
 CSV_COLUMNS = ["student", "lesson", "test", "points", "max_points", "passed", "message", "outcome", "notes"]
@@ -92,9 +94,18 @@ class Course:
 
     def jobs(self, lesson: str, students: list[str], limits: Limits, feedback: bool = True) -> list[GradingJob]:
         common = dict(lesson=lesson, course_files=self.course_files(lesson), gradebook=self.gradebook_template(lesson),
-                      limits=limits, feedback=feedback, hide=self.secrets())
+                      limits=limits, feedback=feedback, hide=self.secrets(), recheck_secret=self.recheck_secret())
         return [GradingJob(student=student, submission=self.submission_files(student, lesson), **common)
                 for student in students]
+
+    def recheck_secret(self) -> str:
+        """The course's secret for shifting hidden tests' seeds in the re-check (made once, instructor-only)."""
+        path = self.root / SECRET_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(16))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def secrets(self) -> list[str]:
         """What a student's kernel must not see on this machine: solutions, grades, other students' work."""
