@@ -187,12 +187,17 @@ def test_case_loses_exactly_its_points(case: Case):
 # Slow: real nbgrader, one autograde per lesson
 
 REFERENCE = "reference"
+# Lesson 05's submissions each train (fast mode) when nbgrader runs the notebook, so through nbgrader it gets
+# one mistake per graded function and one correct alternative; the fast tier above runs every case.
+NBGRADER_SUBSET = {"05_cnn_in_keras": {"keras_model_add_layer_by_layer", "build_cnn_logits_without_softmax",
+                                       "build_dense_model_softmax_from_logits", "feature_maps_before_relu",
+                                       "reshape_and_normalize_not_normalised"}}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_nbgrader_grades_the_corpus(tmp_path, lesson):
-    cases = [case for case in CASES if case.lesson == lesson]
+    cases = [case for case in CASES if case.lesson == lesson and case.name in NBGRADER_SUBSET.get(lesson, {case.name})]
     course = Course(tmp_path / "course", (lesson,))
     release = course.release_notebook(lesson)
     # What a student hands in: the release with the code answer cells filled in; a case's functions replace
