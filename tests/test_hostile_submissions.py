@@ -234,7 +234,7 @@ def _scores(root: Path) -> dict[str, tuple[float, float]]:
 
 
 def _grade(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--cell-timeout", "8",
+    return subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--cell-timeout", "20",
                            "--time-limit", "240", "--memory-mb", "2048", *args], cwd=root, env=nbgrader_environment(),
                           capture_output=True, text=True, timeout=1800)
 
