@@ -75,7 +75,9 @@ STUDENTS = {
 }
 
 
-@pytest.fixture(scope="module")
+# Session scope: xdist may interleave other modules' tests on this worker, and pytest ends a module-scoped
+# fixture whenever the next test comes from another module; this class is graded once per run.
+@pytest.fixture(scope="session")
 def graded(tmp_path_factory, artifacts):
     course = Course(tmp_path_factory.mktemp("capstone"), (LESSON,))
     release = course.release_notebook(LESSON)

@@ -82,7 +82,9 @@ def csv_rows(root: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture(scope="module")
+# Session scope: xdist may interleave other modules' tests on this worker, and pytest ends a module-scoped
+# fixture whenever the next test comes from another module; this class is graded once per run.
+@pytest.fixture(scope="session")
 def graded(tmp_path_factory, artifacts):
     """One class graded twice from the same files: `convcourse grade` in one copy, stock serial autograde in another."""
     ours = Course(tmp_path_factory.mktemp("ours"), (LESSON,))

@@ -71,7 +71,9 @@ EXPECTED_TOTALS = {
 }
 
 
-@pytest.fixture(scope="module")
+# Session scope: xdist may interleave other modules' tests on this worker, and pytest ends a module-scoped
+# fixture whenever the next test comes from another module; this class is graded once per run.
+@pytest.fixture(scope="session")
 def graded_class(tmp_path_factory, artifacts):
     course = Course(tmp_path_factory.mktemp("class"), LESSONS)
     for student, lessons in STUDENTS.items():

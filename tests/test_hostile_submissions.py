@@ -239,7 +239,9 @@ def _grade(root: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=1800)
 
 
-@pytest.fixture(scope="module")
+# Session scope: xdist may interleave other modules' tests on this worker, and pytest ends a module-scoped
+# fixture whenever the next test comes from another module; this class is graded once per run.
+@pytest.fixture(scope="session")
 def hostile_class(tmp_path_factory, artifacts):
     course = Course(tmp_path_factory.mktemp("hostile") / "course", (LESSON,))
     for name, (notebook, _) in HONEST.items():
