@@ -35,8 +35,10 @@ from .sandbox import HIDE_ENV as SANDBOX_HIDE, WORKSPACE_ENV as SANDBOX_FOLDER
 
 # Each job's process is forked from a server that has nbgrader imported already: seconds saved per student.
 _FORKS = multiprocessing.get_context("forkserver")
+# The lessons' set-up cells import these; the re-check runs them in nbgrader's process (recheck.py).
 _FORKS.set_forkserver_preload(["convcourse.grading.run_nbgrader", "convcourse.grading.preprocessors",
-                               "convcourse.checks", "convcourse.data", "convcourse.validate"])
+                               "convcourse.checks", "convcourse.data", "convcourse.validate", "convcourse.plots",
+                               "convcourse.widgets", "nbconvert.exporters.html"])
 
 MEGABYTE = 1 << 20
 # Set by the command when the instructor presses Ctrl-C: every running job stops its processes.
