@@ -29,16 +29,16 @@ import nbformat
 import psutil
 
 from .preprocessors import REPORT_ENV
-from .recheck import SECRET_ENV
+from .recheck import SECRET_FILE
 from .run_nbgrader import FEEDBACK_FAILED, grade_in_process, kill_all
-from .sandbox import HIDE_ENV as SANDBOX_HIDE, WORKSPACE_ENV as SANDBOX_FOLDER
+from .sandbox import HIDE_ENV as SANDBOX_HIDE, WORKSPACE_ENV as SANDBOX_FOLDER, ZYGOTE_ENV
+from .warm_kernels import WARM_MODULES
 
-# Each job's process is forked from a server that has nbgrader imported already: seconds saved per student.
+# Each job's process is forked from a server that has nbgrader imported already, and so is its kernel
+# (warm_kernels.py), which also finds IPython and the lessons' set-up imports loaded: seconds per student.
 _FORKS = multiprocessing.get_context("forkserver")
-# The lessons' set-up cells import these; the re-check runs them in nbgrader's process (recheck.py).
 _FORKS.set_forkserver_preload(["convcourse.grading.run_nbgrader", "convcourse.grading.preprocessors",
-                               "convcourse.checks", "convcourse.data", "convcourse.validate", "convcourse.plots",
-                               "convcourse.widgets", "nbconvert.exporters.html"])
+                               "nbconvert.exporters.html", *WARM_MODULES])
 
 MEGABYTE = 1 << 20
 # Set by the command when the instructor presses Ctrl-C: every running job stops its processes.
@@ -116,6 +116,7 @@ class Workspace:
             _write_private(self.root / name, content)
         (self.root / "solutions" / self.job.lesson).mkdir(parents=True, exist_ok=True)
         _write_private(self.root / "gradebook.db", self.job.gradebook)
+        _write_private(self.root / SECRET_FILE, self.job.recheck_secret.encode())  # never in an environment
         self.home.mkdir()
         _provide_data_caches(self.home)
         # The student's kernel is ours: IPython's, started inside namespaces (sandbox.py).
@@ -141,7 +142,7 @@ class Workspace:
             "JUPYTER_PATH": str(self.root / "jupyter"),
             SANDBOX_FOLDER: str(self.root),
             SANDBOX_HIDE: json.dumps(self.job.hide),
-            SECRET_ENV: self.job.recheck_secret,
+            ZYGOTE_ENV: str(self.root / "private" / "kernels.sock"),
         })
         return env
 
@@ -186,6 +187,7 @@ class Supervisor:
     """Runs nbgrader for a job and enforces its limits on every process the job started."""
 
     POLL_SECONDS = 0.25
+    MEMORY_EVERY = 4  # polls: reading a process's memory map costs milliseconds
 
     def __init__(self, workspace: Workspace, deadline: float):
         self.workspace = workspace
@@ -218,10 +220,13 @@ class Supervisor:
 
     def _watch(self, process, log_path: Path) -> str | None:
         memory_limit = 2 * self.limits.memory_mb * MEGABYTE
+        used, polls = 0, 0
         while process.poll() is None:
             time.sleep(self.POLL_SECONDS)
-            used = sum(_resident(p) for p in self._processes())
-            self.peak_bytes = max(self.peak_bytes, used)
+            polls += 1
+            if polls % self.MEMORY_EVERY == 0:
+                used = sum(_proportional_memory(p) for p in self._processes())
+                self.peak_bytes = max(self.peak_bytes, used)
             if STOP.is_set():
                 outcome = "interrupted"
             elif time.monotonic() > self.deadline:
@@ -273,9 +278,10 @@ class _ForkedJob:
         return self._process.exitcode
 
 
-def _resident(process: psutil.Process) -> int:
+def _proportional_memory(process: psutil.Process) -> int:
+    """The process's share of memory: the job's processes are forks that share most of their pages (PSS)."""
     try:
-        return process.memory_info().rss
+        return process.memory_full_info().pss
     except psutil.Error:
         return 0
 

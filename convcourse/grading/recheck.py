@@ -119,18 +119,14 @@ class SecretSeeds(types.ModuleType):
         return shifted
 
 
-SECRET_ENV = "CONVCOURSE_RECHECK_SECRET"
-SECRET_FILE = "grading/recheck-secret"  # in the course folder; made by `convcourse grade`
+SECRET_FILE = "grading/recheck-secret"  # in the course folder (a job's copy is hidden from its kernel)
 
 
 def secret_offset(assignment: str) -> int:
     """The same for every student of a lesson in a course (fair, repeatable), unknown to their kernels."""
-    import os
     from pathlib import Path
 
-    secret = os.environ.pop(SECRET_ENV, "")  # gone before the kernel starts: it never inherits it
-    if not secret and Path(SECRET_FILE).is_file():
-        secret = Path(SECRET_FILE).read_text().strip()
+    secret = Path(SECRET_FILE).read_text().strip() if Path(SECRET_FILE).is_file() else ""
     secret = secret or "convcourse"  # a course without a secret: the offset is public, the re-check still holds
     return int.from_bytes(hashlib.sha256(f"{secret}/{assignment}".encode()).digest()[:4], "big") + 1
 

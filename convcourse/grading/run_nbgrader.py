@@ -21,6 +21,9 @@ import psutil
 from nbgrader.apps import AutogradeApp, GenerateFeedbackApp
 from nbgrader.apps.nbgraderapp import main as nbgrader_main
 
+from .sandbox import ZYGOTE_ENV
+from .warm_kernels import start_zygote
+
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 FEEDBACK_FAILED = 10  # exit code: graded, but the feedback HTML could not be made
@@ -73,6 +76,8 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
                      feedback_argv: list[str] | None) -> None:
     """The body of a job's process: autograde, then feedback; the exit code says how it went."""
     adopt_orphans(die_with_parent=True)
+    if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
+        start_zygote(environment[ZYGOTE_ENV])
     os.chdir(folder)
     os.environ.clear()
     os.environ.update(environment)

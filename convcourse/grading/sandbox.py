@@ -35,7 +35,9 @@ PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9)}
 HIDE_ENV = "CONVCOURSE_SANDBOX_HIDE"        # JSON list of paths the kernel must not see
 WORKSPACE_ENV = "CONVCOURSE_SANDBOX_FOLDER"  # the job's folder; its private parts are covered too
-PRIVATE_PARTS = ("private", "submitted", "solutions", "grader", "gradebook.db", "nbgrader_config.py", "jupyter")
+ZYGOTE_ENV = "CONVCOURSE_KERNEL_ZYGOTE"  # where the job's warm kernels come from (warm_kernels.py)
+PRIVATE_PARTS = ("private", "submitted", "solutions", "grader", "grading", "gradebook.db", "nbgrader_config.py",
+                 "jupyter")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -154,7 +156,7 @@ def _drop_capabilities() -> None:
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
-def enter(argv: list[str]) -> None:
+def enter(argv: list[str], run_kernel) -> None:
     """Set up the namespaces (this process is PID 1 in the new one) and become the kernel."""
     folder = os.environ[WORKSPACE_ENV]
     cwd = os.getcwd()
@@ -172,27 +174,37 @@ def enter(argv: list[str]) -> None:
     _everything_read_only({"/tmp", "/dev/shm", folder})
     _drop_capabilities()
     os.chdir(cwd)
-    for name in (HIDE_ENV, WORKSPACE_ENV):
+    for name in (HIDE_ENV, WORKSPACE_ENV, ZYGOTE_ENV):
         os.environ.pop(name, None)
+    run_kernel(argv)
+
+
+def exec_ipykernel(argv: list[str]) -> None:
+    """Become a fresh kernel: the cold start."""
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str], run_kernel=exec_ipykernel) -> None:
+    """Start the kernel confined. ``run_kernel`` becomes the kernel, in the namespaces' first process."""
     try:
         _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
     except OSError as error:
         print(f"convcourse sandbox: namespaces unavailable ({error}); the kernel runs unconfined", file=sys.stderr)
-        os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
+        run_kernel(argv)
     child = os.fork()
     if child == 0:
         try:
-            enter(argv)
+            enter(argv, run_kernel)
         except BaseException as error:  # noqa: BLE001 - never run the kernel half-confined
             print(f"convcourse sandbox: could not confine the kernel: {error}", file=sys.stderr)
             os._exit(70)
-    # The launcher: what jupyter_client sees as the kernel process. Interrupts reach the kernel through
-    # the process group; termination is passed on as a kill; the kernel's exit status becomes ours.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What jupyter_client (or, for a warm kernel, the launcher) sees as the kernel process: termination is
+    # passed on as a kill and the kernel's exit status becomes ours. Interrupts sent to our process group
+    # reach the kernel directly; a warm kernel has a group of its own, so they are passed on.
+    if run_kernel is exec_ipykernel:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGINT, lambda *_: os.kill(child, signal.SIGINT))
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(signum, lambda *_: os.kill(child, signal.SIGKILL))
     while True:
@@ -204,5 +216,18 @@ def main(argv: list[str]) -> None:
     os._exit(os.waitstatus_to_exitcode(status) % 256)
 
 
+def launch(argv: list[str]) -> None:
+    """The kernelspec's command: a warm kernel from the job's zygote if there is one, else a cold one."""
+    zygote = os.environ.get(ZYGOTE_ENV)
+    if zygote:
+        from .warm_kernels import ask_zygote
+
+        try:
+            ask_zygote(zygote, argv)
+        except OSError as error:
+            print(f"convcourse sandbox: no warm kernel ({error}); starting a fresh one", file=sys.stderr)
+    main(argv)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    launch(sys.argv[1:])

@@ -1,0 +1,210 @@
+"""Warm kernels (convcourse/grading/warm_kernels.py): forked from a preloaded zygote, confined like cold ones.
+
+Each test starts a zygote in a helper process, exactly as a grading job does, and kernels through the
+job's kernelspec (``python -m convcourse.grading.sandbox``) with jupyter_client, as nbgrader does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+from convcourse.grading import jobs
+from convcourse.grading.recheck import SECRET_FILE
+from convcourse.grading.sandbox import WORKSPACE_ENV, ZYGOTE_ENV
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root (namespaces)")
+
+SECRET = "not-for-students-3141"
+
+
+@pytest.fixture
+def job_folder(tmp_path_factory):
+    """A job's folder in /tmp (the sandbox keeps only that): kernelspec, secret, private folder."""
+    folder = Path(tmp_path_factory.mktemp("convcourse-warm"))
+    (folder / "private").mkdir()
+    (folder / SECRET_FILE).parent.mkdir()
+    (folder / SECRET_FILE).write_text(SECRET)
+    spec = folder / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "convcourse.grading.sandbox", "-f", "{connection_file}"],
+        "display_name": "graded", "language": "python"}))
+    (folder / "work").mkdir()
+    return folder
+
+
+@pytest.fixture
+def zygote(job_folder):
+    """A process that has forked a zygote, as a job's process does first thing; stopped afterwards."""
+    socket_path = job_folder / "private" / "kernels.sock"
+    helper = subprocess.Popen([sys.executable, "-c", (
+        "import signal, sys\nfrom convcourse.grading.warm_kernels import start_zygote\n"
+        f"start_zygote({str(socket_path)!r})\nprint('ready', flush=True)\nsignal.pause()")],
+        stdout=subprocess.PIPE, text=True)
+    assert helper.stdout.readline().strip() == "ready"
+    yield psutil.Process(helper.pid), socket_path
+    helper.kill()
+    helper.wait()
+
+
+def _environment(job_folder: Path, socket_path: Path | None) -> dict[str, str]:
+    env = dict(os.environ, JUPYTER_PATH=str(job_folder / "jupyter"), **{WORKSPACE_ENV: str(job_folder)})
+    if socket_path:
+        env[ZYGOTE_ENV] = str(socket_path)
+    return env
+
+
+def _start(job_folder: Path, socket_path: Path | None, log: Path | None = None) -> KernelManager:
+    specs = KernelSpecManager(kernel_dirs=[str(job_folder / "jupyter" / "kernels")], ensure_native_kernel=False)
+    manager = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    output = open(log, "w") if log else subprocess.DEVNULL
+    manager.start_kernel(env=_environment(job_folder, socket_path), cwd=str(job_folder / "work"),
+                         stdout=output, stderr=output)
+    return manager
+
+
+def _run(manager: KernelManager, code: str, timeout: float = 60) -> dict:
+    """Execute ``code``; its printed text and the error it raised, if any."""
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        printed: list[str] = []
+        reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda m: printed.append(
+            m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+        return {"printed": "".join(printed), "error": reply["content"].get("ename")}
+    finally:
+        client.stop_channels()
+
+
+def _kernels_of(helper: psutil.Process) -> list[psutil.Process]:
+    """Processes below the zygote: the kernels it forked (the zygote is the helper's only child)."""
+    return [p for zygote in helper.children() for p in zygote.children(recursive=True)]
+
+
+def test_a_warm_kernel_starts_with_the_lessons_imports_and_is_confined(job_folder, zygote):
+    helper, socket_path = zygote
+    manager = _start(job_folder, socket_path)
+    try:
+        result = _run(manager, (
+            "import os, sys\n"
+            "print('pid', os.getpid())\n"
+            "print('warm', 'convcourse.checks' in sys.modules)\n"
+            f"print('secret', os.path.exists({str(job_folder / SECRET_FILE)!r}))\n"
+            f"print('private', os.listdir({str(job_folder / 'private')!r}))\n"
+            "print('variables', sorted(v for v in os.environ if v.startswith('CONVCOURSE_') and ('ZYGOTE' in v or 'SANDBOX' in v)))\n"
+            "print('cwd', os.getcwd())"))
+    finally:
+        manager.shutdown_kernel(now=True)
+    assert result["error"] is None
+    assert "pid 1\n" in result["printed"]                 # its own PID namespace
+    assert "warm True" in result["printed"]               # forked with the lessons' imports loaded
+    assert "secret False" in result["printed"]            # the re-check secret is covered
+    assert "private []" in result["printed"]              # so is the zygote's socket
+    assert "variables []" in result["printed"]
+    assert f"cwd {job_folder / 'work'}" in result["printed"]
+
+
+def test_warm_kernels_do_not_share_random_numbers(job_folder, zygote):
+    helper, socket_path = zygote
+    draws = []
+    for _ in range(2):
+        manager = _start(job_folder, socket_path)
+        try:
+            draws.append(_run(manager, "import numpy as np, random\nprint(np.random.rand(), random.random())")["printed"])
+        finally:
+            manager.shutdown_kernel(now=True)
+    assert draws[0] != draws[1]
+
+
+def test_a_killed_launcher_takes_its_kernel_along(job_folder, zygote):
+    helper, socket_path = zygote
+    manager = _start(job_folder, socket_path)
+    _run(manager, "x = 1")
+    assert _kernels_of(helper), "the zygote should have forked the kernel"
+    manager.shutdown_kernel(now=True)  # SIGKILL to the launcher, as jupyter_client does for a stuck kernel
+    deadline = time.monotonic() + 15
+    while _kernels_of(helper) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _kernels_of(helper)
+
+
+def test_a_kernel_that_exits_ends_its_launcher_with_its_status(job_folder, zygote):
+    helper, socket_path = zygote
+    manager = _start(job_folder, socket_path)
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    client.execute("import os\nos._exit(3)")
+    deadline = time.monotonic() + 15
+    while manager.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client.stop_channels()
+    assert not manager.is_alive()
+    assert manager.provisioner.process.returncode == 3
+    manager.cleanup_resources()
+
+
+def test_an_interrupt_reaches_a_warm_kernel(job_folder, zygote):
+    helper, socket_path = zygote
+    manager = _start(job_folder, socket_path)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        message_id = client.execute("import time\ntime.sleep(60)")
+        time.sleep(2)
+        manager.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=20)
+        while reply["parent_header"].get("msg_id") != message_id:  # kernel_info's reply may come first
+            reply = client.get_shell_msg(timeout=20)
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_without_a_zygote_the_kernel_starts_cold_and_says_so(job_folder, tmp_path):
+    log = tmp_path / "kernel.log"
+    manager = _start(job_folder, job_folder / "private" / "no-such.sock", log)
+    try:
+        result = _run(manager, "import sys, os\nprint(os.getpid(), 'convcourse.checks' in sys.modules)")
+    finally:
+        manager.shutdown_kernel(now=True)
+    assert result["printed"].strip() == "1 False"
+    assert "no warm kernel" in log.read_text()
+
+
+def test_grading_jobs_use_warm_kernels(tmp_path):
+    """A real job: its kernel was forked from the grading process (which has nbgrader loaded, unlike a
+    fresh kernel), graded the same way."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from nbgrader_course import Course
+    from convcourse import notebooks
+    from convcourse.grading.records import Course as GradedCourse
+
+    lesson = "01_one_pixel"
+    course = Course(tmp_path / "course", (lesson,))
+    source = notebooks.read(lesson)
+    answers = {notebooks.nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
+               if notebooks.nbgrader_meta(c).get("solution") and c.cell_type == "code"}
+    answers["weighted_sum"] += "\nimport sys\nprint('forked from the grader:', 'nbgrader' in sys.modules)"
+    course.submit("ada", lesson, notebooks.with_answers(notebooks.read(lesson, release=True), answers))
+    job, = GradedCourse(course.root).jobs(lesson, ["ada"], jobs.Limits(), feedback=False)
+    result = jobs.grade_student(job)
+    assert result.outcome == "graded"
+    assert {c.name: c.points for c in result.cells if c.autograded} == {
+        "filter_pixel_small_image": 3.0, "weighted_sum_seed_pixel": 3.0}
+    autograded = result.files[f"autograded/ada/{lesson}/{lesson}.ipynb"].decode()
+    assert "forked from the grader: True" in autograded
