@@ -65,6 +65,12 @@ class Course:
             return gradebook.find_submission(lesson, student).code_score
 
 
+def convcourse_grade(root: Path, lesson: str, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    """`convcourse grade LESSON ARGS` from the course folder, as an instructor runs it; the caller checks it."""
+    return subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", lesson, *args], cwd=root,
+                          env=nbgrader_environment(), capture_output=True, text=True, timeout=timeout)
+
+
 def error_text(notebook: nbformat.NotebookNode, grade_id: str) -> str:
     """The error a test cell raised in an autograded notebook ('' if it passed)."""
     for cell in notebook.cells:

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from convcourse import capstone, checks, notebooks
-from nbgrader_course import Course, error_text
+from nbgrader_course import Course, convcourse_grade, error_text
 
 # All tests here share one expensive module fixture: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("grading_capstone")
@@ -83,8 +83,8 @@ def graded(tmp_path_factory, artifacts):
     release = course.release_notebook(LESSON)
     for student, (answers, _) in STUDENTS.items():
         course.submit(student, LESSON, release if answers is None else notebooks.with_answers(release, answers))
-    course.autograde(LESSON)
-    course.generate_feedback(LESSON)
+    result = convcourse_grade(course.root, LESSON, "--jobs", "2")  # nbgrader's autograde and feedback per student
+    assert result.returncode == 0, result.stdout + result.stderr
     shutil.copytree(course.root / "autograded", artifacts / "capstone-autograded", dirs_exist_ok=True)
     return course
 

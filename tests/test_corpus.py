@@ -2,7 +2,8 @@
 points it should, with a message that names it; every correct alternative, and the reference, gets full marks.
 
 The fast tests run the test cells (with their hidden tests) in-process; the slow ones hand the same
-submissions to real nbgrader, one autograde per lesson, and read the gradebook.
+submissions to real nbgrader, one `convcourse grade` per lesson (nbgrader's autograde for each student,
+in parallel; test_grade_command.py proves it scores as stock serial autograde does), and read the gradebook.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from convcourse import checks, notebooks
 from corpus_cases import Case, all_cases
-from nbgrader_course import Course, error_text
+from nbgrader_course import Course, convcourse_grade, error_text
 
 CASES = all_cases()
 LESSONS = sorted({case.lesson for case in CASES})
@@ -184,20 +185,43 @@ def test_case_loses_exactly_its_points(case: Case):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Slow: real nbgrader, one autograde per lesson
+# Slow: real nbgrader, one `convcourse grade` per lesson
 
 REFERENCE = "reference"
-# Lesson 05's submissions each train (fast mode) when nbgrader runs the notebook, so through nbgrader it gets
-# one mistake per graded function and one correct alternative; the fast tier above runs every case.
-NBGRADER_SUBSET = {"05_cnn_in_keras": {"keras_model_add_layer_by_layer", "build_cnn_logits_without_softmax",
-                                       "build_dense_model_softmax_from_logits", "feature_maps_before_relu",
-                                       "reshape_and_normalize_not_normalised"}}
+# Lessons 03-05's kernels and re-checks load TensorFlow (their checks compare with Keras) and lesson 05's
+# submissions each train, so through nbgrader they get a subset: correct alternatives (all of them for
+# 03-04, one for 05) and mistakes that between them fail every graded test cell; the fast tier above runs
+# every case. Lessons 01-02 go through nbgrader whole.
+NBGRADER_SUBSET = {
+    "03_pooling": {"max_pool2d_odd_edge", "avg_pool2d_same_counts_padding", "pooled_size_ceil",
+                   "pooling_explicit_loops", "pooling_reshape_blocks", "pooling_sliding_window"},
+    "04_filters_to_layers": {"conv2d_flipped", "count_conv_params_bias_forgotten", "layer_shapes_pool_rounds_up",
+                             "conv2d_explicit_loops", "conv2d_sliding_window_einsum", "conv2d_tensordot_im2col",
+                             "layer_shapes_kind_table"},
+    "05_cnn_in_keras": {"keras_model_add_layer_by_layer", "build_cnn_logits_without_softmax",
+                        "build_dense_model_softmax_from_logits", "feature_maps_before_relu",
+                        "reshape_and_normalize_not_normalised"},
+}
+
+
+def _nbgrader_cases(lesson: str) -> list[Case]:
+    return [case for case in CASES if case.lesson == lesson and case.name in NBGRADER_SUBSET.get(lesson, {case.name})]
+
+
+@pytest.mark.parametrize("lesson", sorted(NBGRADER_SUBSET))
+def test_nbgrader_subset_fails_every_test_cell_and_keeps_a_correct_alternative(lesson):
+    chosen = _nbgrader_cases(lesson)
+    assert {case.name for case in chosen} == NBGRADER_SUBSET[lesson], "a name in NBGRADER_SUBSET is not a case"
+    test_cells = {grade_id for grade_id in notebooks.graded_cells(notebooks.read(lesson))
+                  if any(grade_id in case.failing for case in CASES if case.lesson == lesson)}
+    assert test_cells <= {grade_id for case in chosen for grade_id in case.failing}
+    assert any(case.correct for case in chosen)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_nbgrader_grades_the_corpus(tmp_path, lesson):
-    cases = [case for case in CASES if case.lesson == lesson and case.name in NBGRADER_SUBSET.get(lesson, {case.name})]
+    cases = _nbgrader_cases(lesson)
     course = Course(tmp_path / "course", (lesson,))
     release = course.release_notebook(lesson)
     # What a student hands in: the release with the code answer cells filled in; a case's functions replace
@@ -206,7 +230,8 @@ def test_nbgrader_grades_the_corpus(tmp_path, lesson):
     course.submit(REFERENCE, lesson, notebooks.with_answers(release, reference))
     for case in cases:
         course.submit(case.name, lesson, notebooks.with_answers(release, {**reference, **case.answers}))
-    course.autograde(lesson)
+    graded = convcourse_grade(course.root, lesson, "--jobs", "2", "--no-feedback", "--cell-timeout", "600")
+    assert graded.returncode == 0, graded.stdout + graded.stderr
 
     points = notebooks.graded_cells(notebooks.read(lesson))
     problems = []

@@ -22,7 +22,7 @@ from convcourse import checks, notebooks
 from convcourse.grading.intake import import_submissions, student_id
 from convcourse.release import nbgrader_environment
 from corpus_cases import all_cases
-from nbgrader_course import Course
+from nbgrader_course import Course, convcourse_grade as run_convcourse_grade
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade_command")]
 
@@ -66,8 +66,7 @@ def submit_all(course: Course, students: dict) -> None:
 
 
 def convcourse_grade(course_root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", LESSON, *args], cwd=course_root,
-                          env=nbgrader_environment(), capture_output=True, text=True, timeout=timeout)
+    return run_convcourse_grade(course_root, LESSON, *args, timeout=timeout)
 
 
 def gradebook_scores(root: Path) -> dict[str, dict[str, float | None]]:

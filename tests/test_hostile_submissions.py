@@ -22,7 +22,7 @@ from nbgrader.api import Gradebook
 
 from convcourse import notebooks
 from convcourse.release import nbgrader_environment
-from nbgrader_course import Course
+from nbgrader_course import Course, convcourse_grade
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile_submissions")]
 
@@ -234,9 +234,7 @@ def _scores(root: Path) -> dict[str, tuple[float, float]]:
 
 
 def _grade(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--cell-timeout", "20",
-                           "--time-limit", "240", "--memory-mb", "2048", *args], cwd=root, env=nbgrader_environment(),
-                          capture_output=True, text=True, timeout=1800)
+    return convcourse_grade(root, LESSON, "--cell-timeout", "20", "--time-limit", "240", "--memory-mb", "2048", *args)
 
 
 # Session scope: xdist may interleave other modules' tests on this worker, and pytest ends a module-scoped

@@ -159,7 +159,7 @@ def grade_student(job: GradingJob) -> GradingResult:
         workspace.write_course()
         notebook_problem, notes = _place_submission(job, workspace.submitted_folder())
         if notebook_problem:
-            return _without_grading(job, notebook_problem, notes, started)
+            return _without_grading(workspace, notebook_problem, notes, started)
         outcome, log_tail = supervisor.run(
             autograde=[job.lesson, "--student", job.student, "--create", "--force",
                        f"--Execute.timeout={job.limits.cell_timeout}"],
@@ -168,9 +168,8 @@ def grade_student(job: GradingJob) -> GradingResult:
             outcome = "graded"
             notes.append("nbgrader could not make the feedback HTML")
         notes += _report_lines(workspace)
-        cells = _cells(workspace, job) if outcome == "graded" else _zero_cells(job)
-        comments = _comments(workspace, job) if outcome == "graded" else {}
-        notes += _answer_cells_check(job, workspace)
+        cells, comments, answer_cells = _read_gradebook(workspace, graded=outcome == "graded")
+        notes += _answer_cells_check(workspace, answer_cells)
         return GradingResult(
             lesson=job.lesson, student=job.student, outcome=outcome, notes=notes, cells=cells,
             files=_result_files(workspace) if outcome == "graded" else {},
@@ -374,43 +373,25 @@ def _gradebook(workspace: Workspace):
     return Gradebook(f"sqlite:///{workspace.root / 'gradebook.db'}")
 
 
-def _cells(workspace: Workspace, job: GradingJob) -> list[CellResult]:
-    messages = _test_messages(workspace.root / "autograded" / job.student / job.lesson / f"{job.lesson}.ipynb")
+def _read_gradebook(workspace: Workspace, graded: bool) -> tuple[list[CellResult], dict[str, str], set[str]]:
+    """The job's graded cells (its scores, or all at zero if nothing could be run), nbgrader's automatic
+    comments and the names of the lesson's answer cells: one read of the job's gradebook."""
+    job = workspace.job
     with _gradebook(workspace) as gradebook:
-        submission = gradebook.find_submission_notebook(job.lesson, job.lesson, job.student)
-        test_names = {cell.name for cell in submission.notebook.grade_cells if not _is_solution(submission.notebook, cell.name)}
-        return [CellResult(name=grade.name, max_points=grade.max_score, autograded=grade.name in test_names,
-                           points=None if grade.needs_manual_grade else grade.score,
-                           message=messages.get(grade.name, ""))
-                for grade in sorted(submission.grades, key=lambda g: g.name)]
-
-
-def _comments(workspace: Workspace, job: GradingJob) -> dict[str, str]:
-    with _gradebook(workspace) as gradebook:
-        submission = gradebook.find_submission_notebook(job.lesson, job.lesson, job.student)
-        return {comment.name: comment.auto_comment for comment in submission.comments if comment.auto_comment}
-
-
-def _zero_cells(job: GradingJob) -> list[CellResult]:
-    """Every graded cell of the lesson at zero: nothing of the submission could be run."""
-    workspace_gradebook = tempfile.NamedTemporaryFile(suffix=".db", delete=False)
-    try:
-        workspace_gradebook.write(job.gradebook)
-        workspace_gradebook.close()
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{workspace_gradebook.name}") as gradebook:
-            notebook = gradebook.find_notebook(job.lesson, job.lesson)
-            solutions = {cell.name for cell in notebook.solution_cells}
+        notebook = gradebook.find_notebook(job.lesson, job.lesson)
+        answer_cells = {cell.name for cell in notebook.solution_cells}
+        if not graded:
             return [CellResult(name=cell.name, points=0.0, max_points=cell.max_score,
-                               autograded=cell.name not in solutions)
-                    for cell in sorted(notebook.grade_cells, key=lambda c: c.name)]
-    finally:
-        os.unlink(workspace_gradebook.name)
-
-
-def _is_solution(notebook, name: str) -> bool:
-    return any(cell.name == name for cell in notebook.solution_cells)
+                               autograded=cell.name not in answer_cells)
+                    for cell in sorted(notebook.grade_cells, key=lambda c: c.name)], {}, answer_cells
+        messages = _test_messages(workspace.root / "autograded" / job.student / job.lesson / f"{job.lesson}.ipynb")
+        submission = gradebook.find_submission_notebook(job.lesson, job.lesson, job.student)
+        cells = [CellResult(name=grade.name, max_points=grade.max_score, autograded=grade.name not in answer_cells,
+                            points=None if grade.needs_manual_grade else grade.score,
+                            message=messages.get(grade.name, ""))
+                 for grade in sorted(submission.grades, key=lambda g: g.name)]
+        comments = {comment.name: comment.auto_comment for comment in submission.comments if comment.auto_comment}
+        return cells, comments, answer_cells
 
 
 def _test_messages(path: Path) -> dict[str, str]:
@@ -428,16 +409,15 @@ def _test_messages(path: Path) -> dict[str, str]:
     return messages
 
 
-def _answer_cells_check(job: GradingJob, workspace: Workspace) -> list[str]:
+def _answer_cells_check(workspace: Workspace, answer_cells: set[str]) -> list[str]:
     """A note when none of the lesson's answer cells is in the notebook (another lesson's notebook?)."""
-    path = workspace.submitted_folder() / f"{job.lesson}.ipynb"
+    lesson = workspace.job.lesson
+    path = workspace.submitted_folder() / f"{lesson}.ipynb"
     if not path.exists():
         return []
-    with _gradebook(workspace) as gradebook:
-        answers = {cell.name for cell in gradebook.find_notebook(job.lesson, job.lesson).solution_cells}
     present = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nbformat.read(path, 4).cells}
-    if answers and not answers & present:
-        return [f"none of {job.lesson}'s answer cells is in this notebook (another lesson's notebook?)"]
+    if answer_cells and not answer_cells & present:
+        return [f"none of {lesson}'s answer cells is in this notebook (another lesson's notebook?)"]
     return []
 
 
@@ -463,7 +443,9 @@ def _tail(path: Path, size: int = 4000) -> str:
         return log.read().decode("utf-8", "replace")
 
 
-def _without_grading(job: GradingJob, problem: str, notes: list[str], started: float) -> GradingResult:
-    return GradingResult(lesson=job.lesson, student=job.student, outcome=problem, notes=notes, cells=_zero_cells(job),
+def _without_grading(workspace: Workspace, problem: str, notes: list[str], started: float) -> GradingResult:
+    job = workspace.job
+    cells, _, _ = _read_gradebook(workspace, graded=False)
+    return GradingResult(lesson=job.lesson, student=job.student, outcome=problem, notes=notes, cells=cells,
                          files={}, timestamp=_timestamp(job), seconds=time.monotonic() - started, peak_memory_mb=0.0,
                          submission_sha256=submission_digest(job.submission))

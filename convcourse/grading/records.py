@@ -108,7 +108,11 @@ class Course:
         return path.read_text().strip()
 
     def secrets(self) -> list[str]:
-        """What a student's kernel must not see on this machine: solutions, grades, other students' work."""
+        """What a student's kernel must not see on this machine: solutions, grades, other students' work.
+
+        The sandbox already shows a kernel only the operating system's folders and what it needs; this
+        list is for a course kept inside one of those folders (``/opt/course``), which would stay visible.
+        """
         roots = {self.root, COURSE_ROOT}
         parts = ("solutions", "source", "gradebook.db", "submitted", "autograded", "feedback", "grading", ".git",
                  "tests", "benchmarks", "exchange")

@@ -30,11 +30,12 @@ import signal
 import socket
 import sys
 
-from .sandbox import ZYGOTE_ENV, main as confine_and_run
+from .sandbox import main as confine_and_run
+
 # What a lesson's kernel imports on its way to the first test (ipykernel's own, then the set-up cells').
 WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell",
                 "numpy", "convcourse.checks", "convcourse.data", "convcourse.validate", "convcourse.plots",
-                "convcourse.widgets")
+                "convcourse.timing", "convcourse.widgets")
 _MESSAGE_BYTES = 1 << 20
 PR_SET_PDEATHSIG = 1
 
