@@ -21,22 +21,20 @@ import psutil
 from nbgrader.apps import AutogradeApp, GenerateFeedbackApp
 from nbgrader.apps.nbgraderapp import main as nbgrader_main
 
-from .sandbox import ZYGOTE_ENV
+from .sandbox import ZYGOTE_ENV, die_with_parent
 from .warm_kernels import start_zygote
 
-PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 FEEDBACK_FAILED = 10  # exit code: graded, but the feedback HTML could not be made
 
 
-def adopt_orphans(die_with_parent: bool = False) -> None:
+def adopt_orphans(dies_with_parent: bool = False) -> None:
     try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        if die_with_parent:  # the grading command was killed: stop, it will grade this student again
-            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     except (OSError, AttributeError):
         pass  # not Linux: the supervisor still stops the process tree it can see
+    if dies_with_parent:  # the grading command was killed: stop, it will grade this student again
+        die_with_parent()
 
 
 def kill_all(find) -> None:
@@ -75,7 +73,7 @@ def _run_app(app_class, argv: list[str]) -> bool:
 def grade_in_process(folder: str, environment: dict[str, str], log_path: str, autograde_argv: list[str],
                      feedback_argv: list[str] | None) -> None:
     """The body of a job's process: autograde, then feedback; the exit code says how it went."""
-    adopt_orphans(die_with_parent=True)
+    adopt_orphans(dies_with_parent=True)
     if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
         start_zygote(environment[ZYGOTE_ENV])
     os.chdir(folder)

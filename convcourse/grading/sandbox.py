@@ -42,6 +42,14 @@ PRIVATE_PARTS = ("private", "submitted", "solutions", "grader", "grading", "grad
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+def die_with_parent() -> None:
+    """Be killed when the process that started this one dies (Linux; elsewhere the job's supervisor stops it)."""
+    try:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except AttributeError:
+        pass
+
+
 def _check(result: int, what: str) -> None:
     if result != 0:
         error = ctypes.get_errno()
@@ -160,7 +168,7 @@ def enter(argv: list[str], run_kernel) -> None:
     """Set up the namespaces (this process is PID 1 in the new one) and become the kernel."""
     folder = os.environ[WORKSPACE_ENV]
     cwd = os.getcwd()
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    die_with_parent()
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     needed = _needed_paths()

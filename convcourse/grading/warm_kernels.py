@@ -21,7 +21,6 @@ child of the job's process, so the job's supervisor sees, measures and kills it 
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import json
 import os
@@ -30,14 +29,13 @@ import signal
 import socket
 import sys
 
-from .sandbox import main as confine_and_run
+from .sandbox import die_with_parent, main as confine_and_run
 
 # What a lesson's kernel imports on its way to the first test (ipykernel's own, then the set-up cells').
 WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell",
                 "numpy", "convcourse.checks", "convcourse.data", "convcourse.validate", "convcourse.plots",
                 "convcourse.timing", "convcourse.widgets")
 _MESSAGE_BYTES = 1 << 20
-PR_SET_PDEATHSIG = 1
 
 
 def start_zygote(socket_path: str) -> int:
@@ -49,16 +47,12 @@ def start_zygote(socket_path: str) -> int:
     pid = os.fork()
     if pid == 0:
         try:
-            _die_with_parent()
+            die_with_parent()
             _serve(listener)
         finally:
             os._exit(0)
     listener.close()
     return pid
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _serve(listener: socket.socket) -> None:
@@ -135,7 +129,7 @@ def _fork_kernel(connection: socket.socket, listener: socket.socket, kernels: di
 
 
 def _become_kernel(request: dict, fds: list[int]) -> None:
-    _die_with_parent()
+    die_with_parent()
     os.setsid()
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
