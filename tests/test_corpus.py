@@ -188,11 +188,14 @@ def test_case_loses_exactly_its_points(case: Case):
 # Slow: real nbgrader, one `convcourse grade` per lesson
 
 REFERENCE = "reference"
-# Lessons 03-05's kernels and re-checks load TensorFlow (their checks compare with Keras) and lesson 05's
-# submissions each train, so through nbgrader they get a subset: correct alternatives (all of them for
-# 03-04, one for 05) and mistakes that between them fail every graded test cell; the fast tier above runs
-# every case. Lessons 01-02 go through nbgrader whole.
+# Grading is slow past lesson 01: lesson 02's notebook filters whole images, lessons 03-05's kernels and
+# re-checks load TensorFlow (their checks compare with Keras) and lesson 05's submissions each train. So
+# through nbgrader they get a subset: correct alternatives (all of them for 02-04, one for 05) and mistakes
+# that between them fail every graded test cell; the fast tier above runs every case. Lesson 01 goes
+# through nbgrader whole.
 NBGRADER_SUBSET = {
+    "02_whole_image": {"conv_output_size_off_by_one", "correlate2d_convolve", "pad2d_top_left", "to_display_wraps",
+                       "correlate2d_einsum", "correlate2d_sliding_window", "pad2d_np_pad_display_interp"},
     "03_pooling": {"max_pool2d_odd_edge", "avg_pool2d_same_counts_padding", "pooled_size_ceil",
                    "pooling_explicit_loops", "pooling_reshape_blocks", "pooling_sliding_window"},
     "04_filters_to_layers": {"conv2d_flipped", "count_conv_params_bias_forgotten", "layer_shapes_pool_rounds_up",

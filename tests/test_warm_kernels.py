@@ -10,7 +10,9 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from multiprocessing import forkserver
 from pathlib import Path
 
 import psutil
@@ -185,14 +187,20 @@ def test_without_a_zygote_the_kernel_starts_cold_and_says_so(job_folder, tmp_pat
     assert "no warm kernel" in log.read_text()
 
 
-def test_grading_jobs_use_warm_kernels(tmp_path):
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "socket path too long: cold"])
+def test_grading_jobs_use_warm_kernels(tmp_path, monkeypatch, warm):
     """A real job: its kernel was forked from the grading process (which has nbgrader loaded, unlike a
-    fresh kernel), graded the same way."""
+    fresh kernel), graded the same way. Where the zygote's socket cannot be made, the kernel is cold."""
     sys.path.insert(0, str(Path(__file__).parent))
     from nbgrader_course import Course
     from convcourse import notebooks
     from convcourse.grading.records import Course as GradedCourse
 
+    if not warm:  # Unix socket paths are limited to 107 bytes; jobs' folders are made under TMPDIR
+        forkserver.ensure_running()  # whose own socket must stay short
+        long_tmp = tmp_path / ("x" * 90)
+        long_tmp.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
     lesson = "01_one_pixel"
     course = Course(tmp_path / "course", (lesson,))
     source = notebooks.read(lesson)
@@ -206,4 +214,4 @@ def test_grading_jobs_use_warm_kernels(tmp_path):
     assert {c.name: c.points for c in result.cells if c.autograded} == {
         "filter_pixel_small_image": 3.0, "weighted_sum_seed_pixel": 3.0}
     autograded = result.files[f"autograded/ada/{lesson}/{lesson}.ipynb"].decode()
-    assert "forked from the grader: True" in autograded
+    assert f"forked from the grader: {warm}" in autograded

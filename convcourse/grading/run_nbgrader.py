@@ -74,14 +74,17 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
                      feedback_argv: list[str] | None) -> None:
     """The body of a job's process: autograde, then feedback; the exit code says how it went."""
     adopt_orphans(dies_with_parent=True)
-    if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
-        start_zygote(environment[ZYGOTE_ENV])
-    os.chdir(folder)
-    os.environ.clear()
-    os.environ.update(environment)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
+        try:
+            start_zygote(environment[ZYGOTE_ENV])
+        except OSError as error:  # e.g. a socket path too long: the kernels start fresh (sandbox.launch)
+            print(f"convcourse: no warm kernels ({error})", file=sys.stderr)
+    os.chdir(folder)
+    os.environ.clear()
+    os.environ.update(environment)
     code = 0
     try:
         if not _run_app(AutogradeApp, autograde_argv):
