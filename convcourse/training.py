@@ -1,8 +1,9 @@
-"""Training helpers for lesson 05: the fast-mode switch and seeded subsets.
+"""Training helpers for lesson 05: fast mode and seeded subsets.
 
-Fast mode (``CONVCOURSE_FAST=1``) trains on a seeded subset for one epoch, so that CI
-and nbgrader's autograding run lesson 05 in well under a minute. A learner's default
-run trains on all 60,000 images. The graded functions never depend on training.
+Fast mode trains on a seeded subset for one epoch, so a run of lesson 05 takes well under a minute. It is on
+when the learner asks for it (``CONVCOURSE_FAST=1`` before ``make lab``) and in the kernels nbgrader starts to
+check a notebook (the Validate button, autograding), which it marks with its own ``NBGRADER_EXECUTION``
+variable. A learner's own kernel trains on all 60,000 images. The graded functions never depend on training.
 """
 
 from __future__ import annotations
@@ -12,12 +13,29 @@ import os
 import numpy as np
 
 FAST_MODE_VARIABLE = "CONVCOURSE_FAST"
+# nbgrader sets this in its own process while it validates or autogrades; the kernels it starts inherit it.
+NBGRADER_EXECUTION = "NBGRADER_EXECUTION"
 FAST_TRAIN_IMAGES, FAST_TEST_IMAGES = 3_000, 1_000
 
 
+def nbgrader_run() -> str | None:
+    """'validate' or 'autograde' in a kernel nbgrader started to check a notebook; None in a learner's kernel."""
+    return os.environ.get(NBGRADER_EXECUTION) or None
+
+
 def fast_mode() -> bool:
-    """True when CONVCOURSE_FAST is set to 1 (or yes/true)."""
-    return os.environ.get(FAST_MODE_VARIABLE, "").strip().lower() in ("1", "yes", "true")
+    """True when the learner set CONVCOURSE_FAST=1 (or yes/true), or when nbgrader is checking the notebook."""
+    asked = os.environ.get(FAST_MODE_VARIABLE, "").strip().lower() in ("1", "yes", "true")
+    return asked or nbgrader_run() is not None
+
+
+def fast_mode_note(fast: bool | None = None) -> str:
+    """Why a run is in fast mode, for the line a lesson prints before training; empty when it is not."""
+    if not (fast_mode() if fast is None else fast):
+        return ""
+    if nbgrader_run() is not None:
+        return f" (fast mode: nbgrader's {nbgrader_run()} run)"
+    return f" (fast mode: {FAST_MODE_VARIABLE}=1)" if fast_mode() else " (fast mode)"
 
 
 def seeded_subset(images: np.ndarray, labels: np.ndarray, count: int, seed: int = 0):

@@ -6,8 +6,6 @@ Run stock nbgrader commands from the course root, e.g.
     nbgrader generate_feedback 01_one_pixel
 """
 
-import os
-
 c = get_config()  # noqa: F821
 
 c.CourseDirectory.course_id = "convcourse"
@@ -23,14 +21,21 @@ c.Execute.timeout = 600
 # A timed-out or dead kernel is replaced, the cells before replayed, and grading goes on (an interrupt
 # cannot stop every loop); the same for os._exit, a crash or a memory kill. See grading/preprocessors.py.
 c.Execute.interrupt_on_timeout = False
-# Each grading kernel starts with limits on memory, file size and printed output, and as an unprivileged
-# user when `convcourse grade` runs as root (convcourse/grading/kernel_guard.py).
+# Every kernel nbgrader starts (Validate and autograde) shows library warnings on stdout and no TensorFlow
+# start-up lines, so they cannot fail a test cell; grading kernels also get limits on memory, file size and
+# printed output (convcourse/grading/kernel_guard.py). This file itself changes nothing in the process that
+# loads it: JupyterLab's server loads it too, and a learner's own kernels must not inherit grading settings.
+# Kernels that check a notebook know it from nbgrader's NBGRADER_EXECUTION ('validate' or 'autograde'):
+# lesson 05 then trains in fast mode, and when autograding the capstone leaves its training to the re-check
+# below (convcourse/training.py, convcourse/checks/capstone.py).
 c.Execute.extra_arguments = [
     "--HistoryManager.hist_file=:memory:",
-    "--InteractiveShellApp.exec_lines=import convcourse.grading.kernel_guard",
+    "--InteractiveShellApp.exec_lines=import convcourse.grading.kernel_guard as guard; guard.install()",
 ]
 
-from convcourse.grading.preprocessors import ResilientExecute, RestoreLockedCells  # noqa: E402
+from convcourse.grading.preprocessors import (  # noqa: E402
+    LIBRARY_LOG_LINE, ResilientExecute, RestoreLockedCells,
+)
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
@@ -41,7 +46,6 @@ from nbgrader.preprocessors import (  # noqa: E402
 # (convcourse/grading/recheck.py). This one needs a class, which cannot cross as data: its kernel verdict stands.
 c.ResilientExecute.kernel_verdict_only = ["stop_callback"]
 # The capstone's graded training happens in that re-check, outside the kernel; the kernel only checks the rules.
-os.environ["CONVCOURSE_SCORED_BY_GRADER"] = "1"
 
 # nbgrader's own lists, with two replacements: locked cells (tests) that a student deleted, moved, duplicated
 # or edited are put back in their place and graded, and not reported when only the hidden tests differ.
@@ -55,13 +59,6 @@ c.Autograde.autograde_preprocessors = [
 
 # nbgrader gives 0 points to a test cell that wrote anything to stderr. TensorFlow and its C++ runtime
 # log informational lines there (oneDNN notices, CPU feature notes, absl warnings); they are not failures.
-c.IgnorePattern.pattern = (
-    r"(?m)^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IW] |[IW]\d{4} \d\d:\d\d:\d\d\.\d+\s|"
-    r"WARNING: All log messages before absl::InitializeLog|To enable the following instructions)"
-)
+# Kernels nbgrader starts do not print them in the first place (kernel_guard.py); this catches any left.
+c.IgnorePattern.pattern = LIBRARY_LOG_LINE
 c.IgnorePattern.enabled = True
-# Fewer such lines in the first place: kernels inherit this environment.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Lesson 05 trains on a seeded subset when grading (its graded functions never depend on training);
-# the capstone's graded run always trains on all the data. See convcourse/training.py.
-os.environ.setdefault("CONVCOURSE_FAST", "1")

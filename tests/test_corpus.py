@@ -184,6 +184,18 @@ def test_case_loses_exactly_its_points(case: Case):
         assert not unnamed, f"{case.name}: failures that do not name {case.mistake!r}:\n{_describe(unnamed)}"
 
 
+@pytest.mark.parametrize("case", [case for case in CASES if not case.correct], ids=lambda case: case.name)
+def test_visible_checks_fail_every_cell_the_hidden_tests_fail(case: Case):
+    """Validate's "Success" means full marks: hidden tests differ from the visible checks by their inputs only,
+    so a mistake that costs a cell's points when graded already fails that cell in the learner's release."""
+    reference = _answer_cells(notebooks.read(case.lesson))
+    learner = notebooks.with_answers(notebooks.read(case.lesson, release=True), {**reference, **case.answers})
+    visible = failures_of(learner)
+    assert set(visible) == case.failing, (
+        f"{case.name} ({case.description})\ngraded, these cells fail: {sorted(case.failing)}\n"
+        f"in the release (visible checks only):\n{_describe(visible)}")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Slow: real nbgrader, one `convcourse grade` per lesson
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
+import contextlib
+import contextvars
 import functools
 from typing import Callable
 
-from .. import capstone
+from .. import capstone, training
 from .core import MISTAKES, require_function
 
 __all__ = ["check_capstone_model", "check_stop_callback", "score_capstone"]
@@ -119,8 +119,23 @@ def _stopping_epoch_for_fixed(history: list[dict], fixed: float) -> int | None:
     return next((i for i, logs in enumerate(history) if logs["val_accuracy"] >= fixed), None)
 
 
-# Set for grading kernels by grader/nbgrader_config.py (see convcourse/grading/recheck.py).
-SCORED_BY_GRADER = "CONVCOURSE_SCORED_BY_GRADER"
+# True while the grader re-runs the capstone's test outside the student's kernel (convcourse/grading/recheck.py).
+_TRAINING_BY_GRADER = contextvars.ContextVar("training_by_grader", default=False)
+
+
+@contextlib.contextmanager
+def training_by_grader():
+    """Within this block, score_capstone trains for real even though nbgrader is autograding."""
+    token = _TRAINING_BY_GRADER.set(True)
+    try:
+        yield
+    finally:
+        _TRAINING_BY_GRADER.reset(token)
+
+
+def grader_trains_later() -> bool:
+    """True in a kernel that nbgrader autogrades: the grader trains the plan itself, outside the kernel."""
+    return training.nbgrader_run() == "autograde" and not _TRAINING_BY_GRADER.get()
 
 
 def score_capstone(build_model: Callable, plan: dict, **training) -> float:
@@ -133,8 +148,7 @@ def score_capstone(build_model: Callable, plan: dict, **training) -> float:
     if problems:
         raise AssertionError("Not trained, because the capstone's rules are not met (0 points):\n- "
                              + "\n- ".join(problems))
-    if os.environ.get(SCORED_BY_GRADER) == "1":
-        # A grading kernel: the grader trains this plan itself, outside the kernel, and sets the points.
+    if grader_trains_later():
         print("The model and plan meet the rules. The grader trains them after this cell, outside your "
               "notebook's kernel, and sets this cell's points from the test accuracy.")
         return 0.0

@@ -100,6 +100,9 @@ def _pool_suspects(x, mode, size, stride, padding):
         suspects.append((tf_pool(x, mode, size, stride, "same"), "odd_edge"))
     else:
         suspects.append((_zero_padded_pool(x, mode, size, stride), "same_counts_padding"))
+        # The odd extra row or column of padding before the image, not after: Keras's windows, seen from the end.
+        flipped = np.flip(tf_pool(np.flip(x, (0, 1)), mode, size, stride, padding), (0, 1))
+        suspects.append((flipped, "same_symmetric"))
     if mode == "avg" and np.asarray(x).dtype == np.uint8:
         suspects.append((np.floor(tf_pool(x, mode, size, stride, padding)), "average_truncated"))
     return suspects

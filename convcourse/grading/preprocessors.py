@@ -34,6 +34,14 @@ from .recheck import Recheck, Unverifiable, reply_from_user_expression, secret_o
 
 REPORT_ENV = "CONVCOURSE_GRADING_REPORT"
 
+# Lines TensorFlow and its C++ runtime write to stderr (oneDNN notices, CPU feature notes, absl's start-up
+# warning). They are not failures, but nbgrader fails a test cell with any stderr output.
+LIBRARY_LOG_LINE = (
+    r"(?m)^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IW] |[IW]\d{4} \d\d:\d\d:\d\d\.\d+\s|"
+    r"WARNING: All log messages before absl::InitializeLog|To enable the following instructions)"
+)
+
+
 
 def note(log, text: str) -> None:
     """Tell the instructor what happened to this submission (log, and the job's report file if any)."""

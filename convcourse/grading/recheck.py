@@ -149,12 +149,14 @@ class Recheck:
         message, None, what it printed) otherwise. A number as the value is the cell's partial credit."""
         import ast
 
+        from convcourse.checks.capstone import training_by_grader  # the capstone trains here, for real
+
         namespace = _Namespace(self.globals, self.kernel)
         body = ast.parse(source).body
         last = body.pop() if body and isinstance(body[-1], ast.Expr) else None
         printed = io.StringIO()
         try:
-            with _quiet(printed), _scored_here():
+            with _quiet(printed), training_by_grader():
                 exec(compile(ast.Module(body=body, type_ignores=[]), "<test>", "exec"), self.globals, namespace)
                 value = eval(compile(ast.Expression(last.value), "<test>", "eval"), self.globals, namespace) \
                     if last is not None else None
@@ -163,21 +165,6 @@ class Recheck:
         except Exception as error:  # the test's own verdict: an AssertionError, or the student's error
             return f"{type(error).__name__}: {error}", None, printed.getvalue()
         return None, value, printed.getvalue()
-
-
-@contextlib.contextmanager
-def _scored_here():
-    """Checks that leave scoring to the grader (the capstone's training) do it, here, for real."""
-    import os
-
-    from convcourse.checks.capstone import SCORED_BY_GRADER
-
-    saved = os.environ.pop(SCORED_BY_GRADER, None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ[SCORED_BY_GRADER] = saved
 
 
 @contextlib.contextmanager
