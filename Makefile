@@ -11,13 +11,18 @@ export CONVCOURSE_OFFLINE_DATA
 # nbgrader runs `alembic` by name: the environment's bin/ must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test bench release check-release env grade
+.PHONY: lab instructor test bench release check-release env grade progress reset
 
 # Extra JupyterLab options, e.g. make lab LAB_ARGS="--port=8899 --no-browser"
 LAB_ARGS ?=
 
+# The learner's JupyterLab: lessons and Validate, nothing of the instructor's (convcourse/lab.py).
 lab: $(STAMP)
 	$(BIN)/python -m convcourse.lab $(LAB_ARGS)
+
+# The instructor's JupyterLab: formgrader (Nbgrader menu), Create Assignment, course and assignment lists.
+instructor: $(STAMP)
+	$(BIN)/python -m convcourse.lab --instructor $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -29,6 +34,15 @@ bench: $(STAMP)
 grade: $(STAMP)
 	@test -n "$(LESSON)" || { echo "usage: make grade LESSON=01_one_pixel [ARGS='--students a,b --force']"; exit 2; }
 	$(BIN)/convcourse grade $(LESSON) $(ARGS)
+
+# Where you stand in each lesson, from your saved notebooks: make progress [LESSON=01_one_pixel]
+progress: $(STAMP)
+	$(BIN)/convcourse progress $(LESSON)
+
+# Start a lesson over from a fresh copy (yours is backed up in backups/ first): make reset LESSON=01_one_pixel
+reset: $(STAMP)
+	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=01_one_pixel (your notebook is backed up in backups/ first)"; exit 2; }
+	$(BIN)/convcourse reset $(LESSON)
 
 release: $(STAMP)
 	$(BIN)/python -m convcourse.release

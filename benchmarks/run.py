@@ -8,8 +8,9 @@
 4. Accuracy against CPU seconds: lesson 05's dense baseline and the seed's CNN, epoch by epoch on all of
    Fashion-MNIST, beside the capstone's reference plan trained the way the grader trains it.
 5. Autograding one submission of lesson 05 and one of the capstone with stock nbgrader.
-6. Executing each solution notebook top to bottom (lesson 05 in fast mode), as CI does.
-7. Grading a class (benchmarks/grading.py): `convcourse grade` against stock serial nbgrader on 40
+6. Validate (the learner's button) on each lesson completed correctly, in learner mode.
+7. Executing each solution notebook top to bottom (lesson 05 in fast mode), as CI does.
+8. Grading a class (benchmarks/grading.py): `convcourse grade` against stock serial nbgrader on 40
    submissions, and a class where a tenth of the submissions hang.
 """
 
@@ -139,6 +140,32 @@ def autograding_benchmark() -> None:
                   f" score {course.total_score('student', lesson):g}")
 
 
+def validate_benchmark() -> None:
+    """What the Validate button costs a learner: nbgrader's Validator, configured as `make lab`'s server loads it,
+    on each lesson's learner notebook completed correctly (lesson 05 in fast mode, lesson 06 trains)."""
+    from jupyter_core.paths import jupyter_config_path
+    from nbgrader.apps import NbGrader
+    from nbgrader.validator import Validator
+
+    paths = jupyter_config_path()
+    paths.insert(0, str(COURSE_ROOT))
+    app = NbGrader()
+    app.config_file_paths.append(paths)  # as nbgrader's Validate handler loads the course configuration
+    app.load_config_file()
+    print("\nValidate on a correctly completed learner notebook (what the button runs, learner mode)")
+    for lesson in lessons():
+        target = 180 if lesson == "06_capstone" else 30
+        path = COURSE_ROOT / "notebooks" / lesson / f"{lesson}-bench-validate.ipynb"
+        nbformat.write(notebooks.completed(lesson), path)
+        try:
+            result, seconds = timing.timed_call(Validator(config=app.config).validate, str(path))
+        finally:
+            path.unlink(missing_ok=True)
+        verdict = "success" if not result.get("failed") else f"{len(result['failed'])} FAILED cell(s)"
+        print(f"  {lesson:<24} {seconds:8.1f} s  (target under {target} s: {'met' if seconds < target else 'MISSED'}),"
+              f" {verdict}")
+
+
 def notebook_benchmark() -> None:
     os.environ.setdefault("CONVCOURSE_FAST", "1")  # as in CI and grading; the capstone's graded run is always full
     print("\nExecuting each solution notebook top to bottom (fresh kernel each; lesson 05 in fast mode)")
@@ -161,6 +188,7 @@ if __name__ == "__main__":
     conv_layer_benchmark()
     accuracy_against_time_benchmark()
     autograding_benchmark()
+    validate_benchmark()
     notebook_benchmark()
     grading.class_throughput_benchmark()
     grading.hanging_submissions_benchmark()

@@ -1,4 +1,4 @@
-"""The ``convcourse`` command (installed with the package; ``make grade`` calls it)."""
+"""The ``convcourse`` command (installed with the package; ``make grade``, ``make progress`` and ``make reset`` call it)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import sys
 USAGE = """usage: convcourse COMMAND ...
 
 commands:
-  grade LESSON   autograde every submission of a lesson (convcourse grade --help)
-  release        regenerate notebooks/ from solutions/ (--check: report differences only)
-  lab            open the course in JupyterLab
+  grade LESSON       autograde every submission of a lesson (convcourse grade --help)
+  release            regenerate notebooks/ from solutions/ (--check: report differences only)
+  lab                open the course in JupyterLab
+  progress [LESSON]  where you stand in each lesson, from your saved notebooks (nothing is run)
+  reset LESSON       start a lesson over from a fresh copy; yours is backed up in backups/ first
 """
 
 
@@ -28,6 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         from .lab import main as lab
 
         return lab(rest)
+    if command == "progress":
+        from .progress import progress_command as progress
+
+        return progress(rest)
+    if command == "reset":
+        from .progress import reset_command as reset
+
+        return reset(rest)
     print(USAGE, file=sys.stderr if command not in ("-h", "--help") else sys.stdout)
     return 0 if command in ("-h", "--help") else 2
 

@@ -53,6 +53,17 @@ def with_answers(nb, answers: dict[str, str]):
     return nb
 
 
+def completed(lesson: str):
+    """The learner's release notebook with the instructor's answers typed into every answer cell, code and
+    written (the mark scheme left out): what a learner who did everything right has in front of them."""
+    import re
+
+    answers = {nbgrader_meta(c)["grade_id"]: re.sub(r"(?s)=== BEGIN MARK SCHEME ===.*?=== END MARK SCHEME ===\s*",
+                                                   "", c.source)
+               for c in read(lesson).cells if nbgrader_meta(c).get("solution")}
+    return with_answers(read(lesson, release=True), answers)
+
+
 def definitions(nb) -> dict:
     """Run the set-up cell, the answer cells and the given function definitions; return the namespace.
 

@@ -28,14 +28,25 @@ def nbgrader_environment() -> dict[str, str]:
     return env
 
 
+def generate_lesson(lesson: str, release_dir: Path, root: Path = COURSE_ROOT, quiet: bool = False) -> Path:
+    """Run ``nbgrader generate_assignment`` for one lesson, writing into ``release_dir``; return the notebook.
+
+    Stock nbgrader, no gradebook: the student copy is exactly what ``make release`` commits. With ``quiet``
+    nbgrader's output is kept out of the terminal (a notebook's kernel, a test) and travels on the
+    ``CalledProcessError`` raised when nbgrader fails.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force", "--no-db",
+         f"--CourseDirectory.release_directory={release_dir}", "--log-level=WARN"],
+        cwd=root, env=nbgrader_environment(), check=True, capture_output=quiet, text=True,
+    )
+    return Path(release_dir) / lesson / f"{lesson}.ipynb"
+
+
 def generate_release(release_dir: Path, root: Path = COURSE_ROOT) -> None:
     """Run ``nbgrader generate_assignment`` for every lesson, writing into ``release_dir``."""
     for lesson in lessons(root):
-        subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", lesson, "--force", "--no-db",
-             f"--CourseDirectory.release_directory={release_dir}", "--log-level=WARN"],
-            cwd=root, env=nbgrader_environment(), check=True,
-        )
+        generate_lesson(lesson, release_dir, root)
 
 
 def release_differences(root: Path = COURSE_ROOT) -> list[str]:

@@ -85,7 +85,9 @@ class PixelStepper(w.VBox):
         self.view.value = (
             f'<div style="display: flex; align-items: flex-start; flex-wrap: wrap">{picture}'
             f'<div class="convcourse-stepper-sum" style="font-family: monospace; max-width: 34em">'
-            f"<b>pixel ({row}, {col}), value {self.image[row, col]:g}</b><br>"
+            f"<b>pixel ({row}, {col}), value {self.image[row, col]:g}</b> "
+            f'<span class="convcourse-position">(window position {self.slider.value + 1} of '
+            f"{len(self.positions)})</span><br>"
             f"{html.escape(', '.join(terms))}<br>= {html.escape(products)}<br>"
             f'<b>sum = <span class="convcourse-total">{self.total:g}</span></b></div></div>'
         )

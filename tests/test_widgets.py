@@ -37,6 +37,7 @@ def test_moving_the_slider_moves_the_window_and_recomputes_the_sum():
         row, col = stepper.position
         assert _shown_sum(stepper) == pytest.approx(expected[row - 1, col - 1], abs=1e-9)
         assert f"pixel ({row}, {col})" in stepper.view.value
+        assert f"window position {index + 1} of 24" in stepper.view.value  # lesson 01's check-yourself count
         seen.append((row, col))
     assert seen == sorted(seen), "the slider walks the image row by row"
     assert stepper.view.value.count("3px solid") == 9, "exactly the 3x3 window is highlighted"

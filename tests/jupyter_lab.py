@@ -1,0 +1,132 @@
+"""Starting and talking to a real JupyterLab in tests: `make lab` itself, or `lab_command` on a copy of the course.
+
+A learner's session is `make lab` as the README starts it: their environment (no test settings such as fast
+mode or TensorFlow's log level), the checkout's own notebooks, learner mode. ``make_lab`` starts exactly that
+on a free port and stops it (and everything it started) at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from convcourse import COURSE_ROOT
+
+SERVER_START_TIMEOUT = 120  # seconds until /api/status answers
+# Settings the tests give themselves (tests/conftest.py) that a learner's shell does not have.
+TEST_ONLY_VARIABLES = ("CONVCOURSE_FAST", "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND", "PYTEST_XDIST_WORKER",
+                       "PYTEST_CURRENT_TEST")
+
+
+@dataclass
+class LabServer:
+    base_url: str
+    token: str
+    root: Path
+    log: Path
+    pid: int = 0
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}{'&' if '?' in path else '?'}token={self.token}"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else "(no server log)"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_environment(pid: int) -> dict[str, str] | None:
+    """The environment a running process was started with (Linux's /proc), or None where there is no /proc."""
+    environ = Path(f"/proc/{pid}/environ")
+    if not environ.exists():
+        return None
+    entries = environ.read_bytes().decode(errors="replace").split("\0")
+    return dict(entry.partition("=")[::2] for entry in entries if entry)
+
+
+def wait_until_answering(server: LabServer, process: subprocess.Popen, timeout: float = SERVER_START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"JupyterLab exited with code {process.returncode} before answering.\n"
+                                 f"Server log:\n{server.log_text()}")
+        try:
+            with urllib.request.urlopen(server.url("/api/status"), timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as error:  # not listening yet
+            last_error = error
+        time.sleep(0.5)
+    raise AssertionError(f"JupyterLab did not answer {server.base_url}/api/status within {timeout} s "
+                         f"(last error: {last_error!r}).\nServer log:\n{server.log_text()}")
+
+
+def request(server: LabServer, method: str, path: str, body: dict | None = None, form: dict | None = None,
+            timeout: float = 60):
+    """Call the server's HTTP API with the token; JSON in and out (``form`` posts a URL-encoded form)."""
+    headers = {"Authorization": f"token {server.token}"}
+    data = None
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    elif form is not None:
+        data, headers["Content-Type"] = urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded"
+    call = urllib.request.Request(f"{server.base_url}{path}", data=data, method=method, headers=headers)
+    with urllib.request.urlopen(call, timeout=timeout) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def status_of(server: LabServer, path: str) -> int:
+    """The HTTP status of a GET (with the token), errors included."""
+    try:
+        with urllib.request.urlopen(server.url(path), timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def learner_environment(**extra: str) -> dict[str, str]:
+    """This process's environment less what the tests set for themselves: what a learner's shell has."""
+    env = {name: value for name, value in os.environ.items() if name not in TEST_ONLY_VARIABLES}
+    return {**env, **extra}
+
+
+@contextlib.contextmanager
+def make_lab(log: Path, target: str = "lab", env: dict[str, str] | None = None) -> Iterator[LabServer]:
+    """`make lab` (or `make instructor`) in the checkout, as the README runs it, on a free port; stopped after."""
+    port, token = free_port(), secrets.token_hex(16)
+    server = LabServer(f"http://127.0.0.1:{port}", token, COURSE_ROOT, log)
+    lab_args = f"--no-browser --port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
+    with log.open("wb") as output:
+        process = subprocess.Popen(["make", target, f"LAB_ARGS={lab_args}"], cwd=COURSE_ROOT,
+                                   env=learner_environment() if env is None else env, stdin=subprocess.DEVNULL,
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    server.pid = process.pid
+    try:
+        wait_until_answering(server, process)
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
