@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -29,7 +28,7 @@ from nbgrader.utils import determine_grade
 
 from . import COURSE_ROOT
 from .notebooks import nbgrader_meta
-from .release import generate_lesson, lessons
+from .release import backup_notebook, generate_lesson, learner_notebook, lessons
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 # The text nbgrader puts in a written answer's cell in the student release.
@@ -105,11 +104,6 @@ def check_lesson(lesson: str, known: list[str]) -> str:
         raise UnknownLesson(f"There is no lesson {lesson!r} in this course. The lessons are: "
                             f"{', '.join(known) or '(none found)'}.")
     return lesson
-
-
-def learner_notebook(lesson: str, root: Path = COURSE_ROOT) -> Path:
-    """The notebook the learner edits: notebooks/<lesson>/<lesson>.ipynb."""
-    return root / "notebooks" / lesson / f"{lesson}.ipynb"
 
 
 def error_reason(output) -> str:
@@ -273,30 +267,6 @@ def progress_html(progress: Iterable[LessonProgress]) -> str:
 
 
 # --- starting a lesson over ----------------------------------------------------------------------------------
-
-def backup_notebook(lesson: str, root: Path = COURSE_ROOT, now: datetime | None = None) -> Path | None:
-    """Copy the learner's notebook, byte for byte, to backups/<lesson>/<lesson>-YYYYmmdd-HHMMSS.ipynb.
-
-    An existing backup is never overwritten: a second one in the same second gets -2, -3, ...
-    Returns the backup's path, or None when there is no notebook to back up.
-    """
-    source = learner_notebook(lesson, root)
-    if not source.exists():
-        return None
-    content = source.read_bytes()
-    folder = root / "backups" / lesson
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{lesson}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}"
-    for attempt in range(1, 10_000):
-        backup = folder / (f"{stem}.ipynb" if attempt == 1 else f"{stem}-{attempt}.ipynb")
-        try:
-            with open(backup, "xb") as file:  # "x": fails instead of overwriting a backup
-                file.write(content)
-            return backup
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"too many backups of {lesson} named {stem}-*.ipynb in {folder}")
-
 
 def reset_lesson(lesson: str, root: Path = COURSE_ROOT) -> Path | None:
     """Back the learner's notebook up, then replace it with a fresh release copy made by stock nbgrader.

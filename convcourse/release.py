@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import filecmp
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from . import COURSE_ROOT
@@ -49,6 +51,35 @@ def generate_release(release_dir: Path, root: Path = COURSE_ROOT) -> None:
         generate_lesson(lesson, release_dir, root)
 
 
+def learner_notebook(lesson: str, root: Path = COURSE_ROOT, release_dir: Path | None = None) -> Path:
+    """The notebook the learner edits: notebooks/<lesson>/<lesson>.ipynb (or the same in ``release_dir``)."""
+    return (release_dir or root / "notebooks") / lesson / f"{lesson}.ipynb"
+
+
+def backup_notebook(lesson: str, root: Path = COURSE_ROOT, now: datetime | None = None) -> Path | None:
+    """Copy the learner's notebook, byte for byte, to backups/<lesson>/<lesson>-YYYYmmdd-HHMMSS.ipynb.
+
+    An existing backup is never overwritten: a second one in the same second gets -2, -3, ...
+    Returns the backup's path, or None when there is no notebook to back up.
+    """
+    source = learner_notebook(lesson, root)
+    if not source.exists():
+        return None
+    content = source.read_bytes()
+    folder = root / "backups" / lesson
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{lesson}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}"
+    for attempt in range(1, 10_000):
+        backup = folder / (f"{stem}.ipynb" if attempt == 1 else f"{stem}-{attempt}.ipynb")
+        try:
+            with open(backup, "xb") as file:  # "x": fails instead of overwriting a backup
+                file.write(content)
+            return backup
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"too many backups of {lesson} named {stem}-*.ipynb in {folder}")
+
+
 def release_differences(root: Path = COURSE_ROOT) -> list[str]:
     """Files of notebooks/ that differ from a fresh release (missing, extra or changed)."""
     with tempfile.TemporaryDirectory() as fresh:
@@ -65,6 +96,22 @@ def _compare(tree: filecmp.dircmp, prefix: str) -> list[str]:
     return found
 
 
+def write_release(root: Path = COURSE_ROOT) -> list[Path]:
+    """Regenerate notebooks/ from solutions/. A learner's work is never lost to it: every notebook that would
+    change is first copied to backups/ (see backup_notebook), and other files in a lesson's folder stay.
+    Returns the backups made."""
+    backups = []
+    with tempfile.TemporaryDirectory() as fresh:
+        generate_release(Path(fresh), root)
+        for lesson in lessons(root):
+            current = learner_notebook(lesson, root)
+            if current.exists() and not filecmp.cmp(learner_notebook(lesson, release_dir=Path(fresh)), current,
+                                                    shallow=False):
+                backups.append(backup_notebook(lesson, root))
+            shutil.copytree(Path(fresh) / lesson, root / "notebooks" / lesson, dirs_exist_ok=True)
+    return backups
+
+
 def main(argv: list[str]) -> int:
     if "--check" in argv:
         differences = release_differences()
@@ -73,7 +120,8 @@ def main(argv: list[str]) -> int:
         if differences:
             print("notebooks/ is out of date: run `make release`.")
         return 1 if differences else 0
-    generate_release(COURSE_ROOT / "notebooks")
+    for backup in write_release():
+        print(f"your changed copy of {backup.parent.name} was kept as {backup.relative_to(COURSE_ROOT)}")
     print(f"notebooks/ regenerated from solutions/ for: {', '.join(lessons())}")
     return 0
 

@@ -23,7 +23,7 @@ import pytest
 
 from convcourse import COURSE_ROOT, notebooks, training
 from convcourse.checks import capstone as capstone_checks
-from convcourse.checks.failures import explain_error, failure_report
+from convcourse.failures import explain_error, failure_report
 from convcourse.lab import INSTRUCTOR_SERVER_EXTENSIONS, lab_command
 from convcourse.release import lessons
 from jupyter_lab import make_lab, process_environment, request, status_of

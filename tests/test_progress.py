@@ -310,3 +310,25 @@ def test_reset_backs_up_the_learners_notebook_and_puts_back_the_release(tmp_path
     assert f"If {lesson}.ipynb is open in JupyterLab, use File > Reload Notebook from Disk now" in printed
     assert second.read_bytes() == release and backup.read_bytes() == edited
     assert notebook.read_bytes() == release
+
+
+@pytest.mark.slow
+def test_a_release_keeps_a_copy_of_every_notebook_it_changes(tmp_path):
+    """`make release` over a learner's edited notebook: the edit is backed up first; untouched lessons make none."""
+    course = tmp_path / "course"
+    for folder in ("solutions", "notebooks", "grader"):
+        shutil.copytree(COURSE_ROOT / folder, course / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", course)
+    notebook = course / "notebooks" / "01_one_pixel" / "01_one_pixel.ipynb"
+    release = notebook.read_bytes()
+    edited = release.replace(b"YOUR ANSWER HERE", b"My own words.")
+    notebook.write_bytes(edited)
+    (notebook.parent / "my_scratch.ipynb").write_text("{}")  # a learner's own file in the lesson's folder
+
+    from convcourse.release import write_release
+
+    backups = write_release(course)
+    assert [backup.parent.name for backup in backups] == ["01_one_pixel"]
+    assert backups[0].read_bytes() == edited and notebook.read_bytes() == release
+    assert (notebook.parent / "my_scratch.ipynb").read_text() == "{}"
+    assert write_release(course) == []

@@ -29,6 +29,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, Execute, OverwriteCells
 from traitlets import List, Unicode
 
+from ..failures import wrapped
 from .remote import is_number
 from .recheck import Recheck, Unverifiable, reply_from_user_expression, secret_offset
 
@@ -191,7 +192,8 @@ class ResilientExecute(Execute):
             run_sync(self._fresh_kernel_replaying)(index + 1)
         if failure:
             cell.outputs.append(_error("RecheckFailed", (
-                f"when the grader ran this test on its own, outside your notebook's kernel, it failed: {failure}")))
+                f"{failure}\n(This test passed in your notebook's kernel, but failed when the grader ran it again "
+                "on its own, outside the kernel.)")))
             note(self.log, f"test '{_grade_id(cell)}' passed in the kernel but not when re-checked outside it: "
                            f"{failure[:300]}")
         elif is_number(value):
@@ -256,4 +258,5 @@ def _is_locked_given(cell) -> bool:
 
 
 def _error(ename: str, message: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+    """An error output whose message comes first, wrapped for the feedback page (which does not wrap)."""
+    return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=wrapped(f"{ename}: {message}"))

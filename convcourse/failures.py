@@ -22,9 +22,9 @@ import re
 import textwrap
 from pathlib import Path
 
-__all__ = ["show_failures_first", "failure_report", "explain_error"]
+__all__ = ["show_failures_first", "failure_report", "explain_error", "wrapped"]
 
-_PACKAGE = Path(__file__).resolve().parent.parent  # convcourse/
+_PACKAGE = Path(__file__).resolve().parent  # convcourse/
 _WIDTH = 100
 _RED, _BOLD_RED, _RESET = "\x1b[0;31m", "\x1b[1;31m", "\x1b[0m"
 
@@ -70,7 +70,8 @@ def _in_course_package(tb) -> bool:
     return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_PACKAGE)
 
 
-def _wrapped(text: str, indent: str = "") -> list[str]:
+def wrapped(text: str, indent: str = "") -> list[str]:
+    """``text`` as lines of at most 100 characters (a feedback page does not wrap), its own newlines kept."""
     lines = []
     for line in text.splitlines() or [""]:
         lines += textwrap.wrap(line, _WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
@@ -106,13 +107,13 @@ def failure_report(error: BaseException, tb, cell_name=lambda filename: None) ->
                     "Run the cells above this one first (Run > Run All Above Selected Cell): a name defined "
                     "in an earlier cell exists only after that cell has run in this kernel."], False
         cause = explain_error(error)
-        return (_wrapped(f"What this usually means: {cause}") + [""] if cause else []), True
-    lines = _wrapped(f"{type(error).__name__}: {error}")
+        return (wrapped(f"What this usually means: {cause}") + [""] if cause else []), True
+    lines = wrapped(f"{type(error).__name__}: {error}")
     lines[0] = lines[0].replace(type(error).__name__, f"{_BOLD_RED}{type(error).__name__}{_RESET}", 1)
     raised_by_learner = not _in_course_package(frames[-1]) if frames else False
     cause = explain_error(error) if raised_by_learner else None
     if cause:
-        lines += [""] + _wrapped(f"What this usually means: {cause}")
+        lines += [""] + wrapped(f"What this usually means: {cause}")
     places = _cell_frames(tb, cell_name)
     if places:
         lines += ["", f"{_RED}Where (most recent call last):{_RESET}"] + places
