@@ -3,6 +3,10 @@
 A learner's session is `make lab` as the README starts it: their environment (no test settings such as fast
 mode or TensorFlow's log level), the checkout's own notebooks, learner mode. ``make_lab`` starts exactly that
 on a free port and stops it (and everything it started) at the end.
+
+The browser side (the `chromium`, `browser` and `page` fixtures are in tests/conftest.py): Debian's Chromium,
+which Playwright drives (it cannot download its own browser here), opening notebooks in JupyterLab, and
+screenshots of what the page showed.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -21,13 +26,21 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convcourse import COURSE_ROOT
+
+if TYPE_CHECKING:  # Playwright is imported where a browser is driven, so other tests need not load it
+    from playwright.sync_api import Locator, Page
 
 SERVER_START_TIMEOUT = 120  # seconds until /api/status answers
 # Settings the tests give themselves (tests/conftest.py) that a learner's shell does not have.
 TEST_ONLY_VARIABLES = ("CONVCOURSE_FAST", "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND", "PYTEST_XDIST_WORKER",
                        "PYTEST_CURRENT_TEST")
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (.ci/run installs it)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+KERNEL_TIMEOUT_MS = 90_000  # a notebook opening and its kernel starting (or running a few cells)
 
 
 @dataclass
@@ -102,6 +115,28 @@ def status_of(server: LabServer, path: str) -> int:
         return error.code
 
 
+def lab_user_settings(folder: Path) -> dict[str, str]:
+    """The variables that keep JupyterLab's per-user settings and saved workspaces in ``folder``.
+
+    Tests then neither read nor overwrite the ones in ~/.jupyter; and "never fetch news", so that no toast
+    asking about it lies over what a test clicks.
+    """
+    settings, workspaces = folder / "lab-settings", folder / "lab-workspaces"
+    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    return {"JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(workspaces)}
+
+
+def shut_down_kernels(server: LabServer) -> None:
+    """Shut down every session (and so kernel) the server has; a server already gone is not an error here."""
+    try:
+        for session in request(server, "GET", "/api/sessions"):
+            request(server, "DELETE", f"/api/sessions/{session['id']}")
+    except (urllib.error.URLError, OSError) as error:  # the server may be gone with a test's failure
+        print(f"could not shut down the kernels: {error!r}")
+
+
 def learner_environment(**extra: str) -> dict[str, str]:
     """This process's environment less what the tests set for themselves: what a learner's shell has."""
     env = {name: value for name, value in os.environ.items() if name not in TEST_ONLY_VARIABLES}
@@ -130,3 +165,41 @@ def make_lab(log: Path, target: str = "lab", env: dict[str, str] | None = None) 
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# In the browser (Playwright's sync API on the `page` fixture)
+
+
+def open_notebook(page: Page, server: LabServer, notebook_path: str) -> Locator:
+    """Open a notebook (a path under the server's root) in a new workspace of its own; once its kernel is idle,
+    the notebook's panel. A named new workspace: the default one may still hold another test's notebook."""
+    from playwright.sync_api import expect
+
+    workspace = f"{Path(notebook_path).stem}-{secrets.token_hex(4)}"
+    page.goto(server.url(f"/lab/workspaces/{workspace}/tree/{notebook_path}"))
+    notebook = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Notebook"))
+    expect(notebook).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
+    expect(notebook).to_have_count(1)
+    # The status bar's kernel item ("Python 3 (ipykernel) | Idle") follows the real kernel; the notebook
+    # toolbar's execution indicator says "idle" before any kernel is connected.
+    kernel_status = page.locator("#jp-main-statusbar").get_by_role("button", name=re.compile(r"\| Idle$"))
+    expect(kernel_status).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
+    return notebook
+
+
+@contextlib.contextmanager
+def screenshots(page: Page, server: LabServer, artifacts: Path, name: str) -> Iterator[Path]:
+    """Yields where the success screenshot goes; on failure saves `<name>-FAILED.png` and prints the server log."""
+    shot, failed = artifacts / f"{name}.png", artifacts / f"{name}-FAILED.png"
+    for stale in (shot, failed):  # only this run's pictures may be left behind
+        stale.unlink(missing_ok=True)
+    try:
+        yield shot
+    except BaseException:
+        try:
+            page.screenshot(path=failed, full_page=True)
+        except Exception as error:  # the page itself may be gone; keep the original failure
+            print(f"could not save the failure screenshot: {error!r}")
+        print(f"JupyterLab log ({server.log}):\n{server.log_text()}")
+        raise

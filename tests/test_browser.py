@@ -23,35 +23,24 @@ the tests are skipped. Anything else missing (Playwright, JupyterLab, the widget
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import json
 import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from convcourse import COURSE_ROOT, data, widgets
 from convcourse.lab import FIRST_LESSON, lab_command
 from convcourse.training import FAST_MODE_VARIABLE
+from jupyter_lab import (KERNEL_TIMEOUT_MS, LabServer, free_port, lab_user_settings, open_notebook,
+                         process_environment, screenshots, shut_down_kernels, wait_until_answering)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SERVER_START_TIMEOUT = 90  # seconds until /api/status answers
-KERNEL_TIMEOUT_MS = 90_000  # kernel start, and running the cells up to the stepper
 UI_TIMEOUT_MS = 30_000  # a click or key press showing its effect
 TRAINING_TIMEOUT_MS = 240_000  # lesson 05's Run All: TensorFlow's start, the checks, two models trained (fast mode)
 SCREENSHOT = "lesson01_pixel_stepper.png"
@@ -64,85 +53,25 @@ KERAS_SOLUTION = "solutions/05_cnn_in_keras/05_cnn_in_keras.ipynb"
 INHERITED_VARIABLES = (FAST_MODE_VARIABLE, "XDG_CACHE_HOME", "KERAS_HOME")
 
 
-@dataclass
-class LabServer:
-    base_url: str
-    token: str
-    root: Path
-    log: Path
-
-    def url(self, path: str) -> str:
-        return f"{self.base_url}{path}?token={self.token}"
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else "(no server log)"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_answering(server: LabServer, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"JupyterLab exited with code {process.returncode} before answering.\n"
-                        f"Server log:\n{server.log_text()}")
-        try:
-            with urllib.request.urlopen(server.url("/api/status"), timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError) as error:  # not listening yet
-            last_error = error
-        time.sleep(0.5)
-    pytest.fail(f"JupyterLab did not answer {server.base_url}/api/status within {SERVER_START_TIMEOUT} s "
-                f"(last error: {last_error!r}).\nServer log:\n{server.log_text()}")
-
-
-def _process_environment(pid: int) -> dict[str, str] | None:
-    """The environment a running process was started with (Linux's /proc), or None where there is no /proc."""
-    environ = Path(f"/proc/{pid}/environ")
-    if not environ.exists():
-        return None
-    entries = environ.read_bytes().decode(errors="replace").split("\0")
-    return dict(entry.partition("=")[::2] for entry in entries if entry)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    """The system Chromium; the only thing whose absence skips the tests."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Playwright cannot download a browser here)")
-    return CHROMIUM
-
-
 @pytest.fixture(scope="module")
 def lab(chromium, tmp_path_factory) -> Iterator[LabServer]:
     """JupyterLab on a copy of notebooks/, started by the same command line as `make lab`; one per module."""
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(COURSE_ROOT / "notebooks", root / "notebooks")  # autosave must not touch the release
     assert (root / FIRST_LESSON).is_file(), f"{FIRST_LESSON} is missing from the course (make release?)"
-    port, token = _free_port(), secrets.token_hex(24)
+    port, token = free_port(), secrets.token_hex(24)
     server = LabServer(f"http://127.0.0.1:{port}", token, root, root / "jupyterlab.log")
-    # Keep JupyterLab's saved layout and settings out of ~/.jupyter, so the tests neither read nor overwrite
-    # the learner's. "Never fetch news": no toast asking about it, lying over the widgets' buttons.
-    settings = root / ".lab-settings"
-    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
-    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Keep JupyterLab's saved layout and settings out of ~/.jupyter (see lab_user_settings).
     # Fast mode whatever the caller's shell says: these tests are about widgets, not about training.
-    env = {**os.environ, FAST_MODE_VARIABLE: "1", "JUPYTERLAB_WORKSPACES_DIR": str(root / ".lab-workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    env = {**os.environ, FAST_MODE_VARIABLE: "1", **lab_user_settings(root / ".lab-user")}
     with server.log.open("wb") as log:
         process = subprocess.Popen(lab_command(port=port, token=token, open_browser=False, root=root),
                                    cwd=root, env=env, stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT)
+    server.pid = process.pid
     try:
-        _wait_until_answering(server, process)
-        started_with = _process_environment(process.pid)
+        wait_until_answering(server, process)
+        started_with = process_environment(process.pid)
         if started_with is not None:  # kernels get the server's environment (jupyter_client copies os.environ)
             wanted = {name: env[name] for name in INHERITED_VARIABLES if name in env}
             assert {name: started_with.get(name) for name in wanted} == wanted, "JupyterLab lost a variable"
@@ -156,44 +85,11 @@ def lab(chromium, tmp_path_factory) -> Iterator[LabServer]:
             process.wait(timeout=10)
 
 
-def _api(server: LabServer, method: str, path: str):
-    request = urllib.request.Request(f"{server.base_url}{path}", method=method,
-                                     headers={"Authorization": f"token {server.token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = response.read()
-    return json.loads(body) if body else None
-
-
 @pytest.fixture
 def lab_server(lab) -> Iterator[LabServer]:
     """The module's JupyterLab; the kernels a test started are shut down when it ends (after its browser)."""
     yield lab
-    try:
-        for session in _api(lab, "GET", "/api/sessions"):
-            _api(lab, "DELETE", f"/api/sessions/{session['id']}")
-    except (urllib.error.URLError, OSError) as error:  # the server may be gone with the test's failure
-        print(f"could not shut down the test's kernels: {error!r}")
-
-
-@pytest.fixture(scope="module")
-def browser(chromium) -> Iterator[Browser]:
-    """Headless Chromium, shared by the module's tests and closed however they end."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[Page]:
-    """A fresh page (own cookies and storage) in the shared Chromium."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    shut_down_kernels(lab)
 
 
 def _expected_after_one_step() -> tuple[str, tuple[int, int]]:
@@ -256,13 +152,7 @@ def _open_and_run_all(page: Page, server: LabServer, notebook_path: str) -> Loca
     copy = server.root / notebook_path
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(COURSE_ROOT / notebook_path, copy)  # fresh: a previous run's autosave must not matter
-    # A named, new workspace: the default one may still hold another test's notebook (and its kernel).
-    page.goto(server.url(f"/lab/workspaces/{Path(notebook_path).stem}-{secrets.token_hex(4)}/tree/{notebook_path}"))
-    notebook = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Notebook"))
-    expect(notebook).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
-    expect(notebook).to_have_count(1)
-    kernel_status = page.locator("#jp-main-statusbar").get_by_role("button", name=re.compile(r"\| Idle$"))
-    expect(kernel_status).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
+    notebook = open_notebook(page, server, notebook_path)
     page.locator("#jp-MainMenu").get_by_role("menuitem", name="Run", exact=True).click()
     page.locator(".lm-Menu").get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
     return notebook
@@ -281,23 +171,6 @@ def _assert_no_python_errors(notebook: Locator) -> None:
     assert prompts and all(re.fullmatch(r"\[\d+\]:", prompt.strip()) for prompt in prompts), prompts
 
 
-@contextlib.contextmanager
-def _screenshots(page: Page, server: LabServer, artifacts: Path, name: str) -> Iterator[Path]:
-    """Yields where the success screenshot goes; on failure saves `<name>-FAILED.png` and prints the server log."""
-    shot, failed = artifacts / f"{name}.png", artifacts / f"{name}-FAILED.png"
-    for stale in (shot, failed):  # only this run's pictures may be left behind
-        stale.unlink(missing_ok=True)
-    try:
-        yield shot
-    except BaseException:
-        try:
-            page.screenshot(path=failed, full_page=True)
-        except Exception as error:  # the page itself may be gone; keep the original failure
-            print(f"could not save the failure screenshot: {error!r}")
-        print(f"JupyterLab log ({server.log}):\n{server.log_text()}")
-        raise
-
-
 def _control(widget: Locator, description: str) -> Locator:
     """The ipywidgets control(s) whose description label reads exactly ``description``."""
     label = widget.page.locator(".widget-label", has_text=re.compile(rf"^{re.escape(description)}$"))
@@ -305,7 +178,7 @@ def _control(widget: Locator, description: str) -> Locator:
 
 
 def test_lesson03_pooling_explorer_follows_slider_and_mode(lab_server, page, artifacts):
-    with _screenshots(page, lab_server, artifacts, "lesson03_pooling_explorer") as screenshot:
+    with screenshots(page, lab_server, artifacts, "lesson03_pooling_explorer") as screenshot:
         notebook = _open_and_run_all(page, lab_server, POOLING_SOLUTION)
         explorer = notebook.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-slider"))
         sizes = explorer.locator(".widget-html-content").filter(has_text="pixels become")
@@ -351,7 +224,7 @@ def test_lesson04_architecture_builder_follows_typing_and_buttons(lab_server, pa
     with_pool = [*narrower[:4], ("pool", 2), *narrower[4:]]  # "add pool" goes just before the flatten
     without_first_pool = [with_pool[0], *with_pool[2:]]  # the first pool row's remove button
     stacks = {"seed": seed, "narrower": narrower, "with_pool": with_pool, "final": without_first_pool}
-    with _screenshots(page, lab_server, artifacts, "lesson04_architecture_builder") as screenshot, \
+    with screenshots(page, lab_server, artifacts, "lesson04_architecture_builder") as screenshot, \
             concurrent.futures.ThreadPoolExecutor(max_workers=1) as keras_thread:
         # TensorFlow starts here while the kernel runs the notebook, rather than before it (some seconds).
         keras_tables = keras_thread.submit(lambda: {name: _keras_table(stack) for name, stack in stacks.items()})
@@ -396,7 +269,7 @@ def test_lesson04_architecture_builder_follows_typing_and_buttons(lab_server, pa
 
 
 def test_lesson05_activation_browser_follows_layer_filter_and_class(lab_server, page, artifacts):
-    with _screenshots(page, lab_server, artifacts, "lesson05_activation_browser") as screenshot:
+    with screenshots(page, lab_server, artifacts, "lesson05_activation_browser") as screenshot:
         notebook = _open_and_run_all(page, lab_server, KERAS_SOLUTION)
         browser = notebook.locator(".jp-OutputArea-output").filter(
             has=page.locator(".widget-html-content", has_text="every filter of this layer"))
