@@ -24,6 +24,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+from .activations import activation_name
+
 PARAMETER_BUDGET = 100_000
 TRAINING_IMAGES = 60_000
 COMPUTE_BUDGET = 250_000_000_000  # MACs: the reference plan uses about 4/5 of it and trains in about a minute
@@ -118,7 +120,7 @@ def compile_for_plan(model, plan: dict):
     plan = checked_plan(plan)
     optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
                  "rmsprop": keras.optimizers.RMSprop}[plan["optimizer"]](learning_rate=plan["learning_rate"])
-    from_logits = model.layers[-1].get_config().get("activation") != "softmax"
+    from_logits = activation_name(model.layers[-1]) != "softmax"
     model.compile(optimizer=optimizer, metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
     return model

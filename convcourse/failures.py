@@ -1,6 +1,7 @@
 """How a failing cell reads in a lesson: the diagnosis first, in a few lines, then where it happened.
 
-Each lesson's set-up cell calls ``show_failures_first()``. From then on, in that kernel (a learner's, or one
+Each lesson's set-up cell calls ``prepare_kernel()``: ``quiet_libraries()`` (below), then
+``show_failures_first()``. From then on, in that kernel (a learner's, or one
 that nbgrader starts for Validate or grading), an error that passes through the course's own code, say an
 ``AssertionError`` from a check, is shown as
 
@@ -18,11 +19,17 @@ NameError says to run the cells above. Errors of the learner's own code keep IPy
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
+import importlib.machinery
+import os
 import re
+import sys
 import textwrap
+import warnings
 from pathlib import Path
 
-__all__ = ["show_failures_first", "failure_report", "explain_error", "wrapped"]
+__all__ = ["prepare_kernel", "quiet_libraries", "show_failures_first", "failure_report", "explain_error", "wrapped"]
 
 _PACKAGE = Path(__file__).resolve().parent  # convcourse/
 _WIDTH = 100
@@ -120,17 +127,20 @@ def failure_report(error: BaseException, tb, cell_name=lambda filename: None) ->
     return lines, False
 
 
+def _ipython():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def show_failures_first(shell=None) -> None:
     """In an IPython kernel, show errors as ``failure_report`` writes them (see the module docstring).
 
     Outside IPython (a plain Python process, nbgrader's re-check) it does nothing.
     """
-    if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return
-        shell = get_ipython()
+    shell = shell or _ipython()
     if shell is None:
         return
 
@@ -146,3 +156,78 @@ def show_failures_first(shell=None) -> None:
         return None
 
     shell.set_custom_exc((Exception,), handler)
+
+
+def _show_warning_on_stdout(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+@contextlib.contextmanager
+def _stderr_descriptor_silenced():
+    """Send what C code writes to file descriptor 2 to /dev/null (Python's sys.stderr is not affected)."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class _SilencedLoader(importlib.abc.Loader):
+    """Runs a module's code with C-level stderr silenced; everything else goes to the real loader."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        with _stderr_descriptor_silenced():
+            self._loader.exec_module(module)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _QuietFirstImport(importlib.abc.MetaPathFinder):
+    """The first import of ``package`` runs silenced: TensorFlow's C++ start-up lines (oneDNN notices,
+    absl's "before InitializeLog" warning) go straight to file descriptor 2, whatever TF_CPP_MIN_LOG_LEVEL
+    says, and ipykernel would turn them into the cell's stderr."""
+
+    def __init__(self, package: str):
+        self.package = package
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.package:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _SilencedLoader(spec.loader)
+        return spec
+
+
+def quiet_libraries() -> None:
+    """Keep library chatter off stderr in this kernel: TensorFlow's start-up lines silenced, Python warnings
+    (Keras's notice about input_shape=, deprecations, NumPy's) shown on stdout, where they are still read.
+
+    nbgrader fails a test cell that wrote anything to stderr, so in the kernels it starts this is what keeps
+    correct code from losing points; in a learner's kernel it keeps the red text for real errors.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's later log lines, read at its import
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietFirstImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietFirstImport("tensorflow"))
+    warnings.showwarning = _show_warning_on_stdout
+
+
+def prepare_kernel(shell=None) -> None:
+    """What each lesson's set-up cell calls first, in an IPython kernel: failures shown diagnosis first,
+    library chatter quiet. Elsewhere (nbgrader's re-check runs the set-up cell in its own process) nothing."""
+    shell = shell or _ipython()
+    if shell is None:
+        return
+    quiet_libraries()
+    show_failures_first(shell)

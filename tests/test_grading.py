@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import re
 import shutil
 
 import pytest
 
-from convcourse import checks, notebooks
+from convcourse import COURSE_ROOT, checks, notebooks
 from nbgrader_course import Course, error_text
 
 # All tests here share one expensive module fixture: keep them on one xdist worker.
@@ -126,6 +127,12 @@ def test_partial_marks_land_on_the_right_cells(graded_class):
     ("dave_off_by_one", "01_one_pixel", "corner"),
     ("dave_off_by_one", "02_whole_image", "size_short"),
 ])
-def test_feedback_html_names_the_mistake(graded_class, student, lesson, mistake):
+def test_feedback_html_names_the_mistake_first_wrapped_and_without_the_graders_paths(graded_class, student, lesson,
+                                                                                     mistake):
     feedback = html.unescape(graded_class.feedback_html(student, lesson))
-    assert checks.MISTAKES[mistake] in feedback
+    words = " ".join(feedback.split())  # the page shows the message wrapped at 100 characters
+    assert " ".join(checks.MISTAKES[mistake].split()) in words
+    assert words.index(checks.MISTAKES[mistake].split(":")[0]) < words.index("Where (most recent call last):")
+    assert str(COURSE_ROOT) not in feedback and "convcourse/checks" not in feedback
+    errors = re.findall(r'(?s)<div class="output_subarea[^"]*output_error">.*?</pre>', feedback)
+    assert errors and all(len(re.sub(r"<[^>]+>", "", line)) <= 110 for error in errors for line in error.splitlines())

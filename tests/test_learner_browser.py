@@ -188,7 +188,7 @@ def _wait_until_run(cell: Locator, before: str) -> None:
 
 
 def _assert_is_the_diagnosis(error: str, mistake: str) -> None:
-    """A check's error output as `checks.show_failures_first()` writes it, naming ``mistake`` first."""
+    """A check's error output as `checks.prepare_kernel()` has it written, naming ``mistake`` first."""
     lines = error.strip("\n").splitlines()
     assert lines and lines[0].startswith("AssertionError: "), f"the output does not start with the check's " \
                                                               f"AssertionError:\n{error}"

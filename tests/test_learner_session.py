@@ -94,8 +94,8 @@ def test_learner_mode_leaves_out_the_instructors_extensions_and_instructor_mode_
 
 def test_checking_kernels_keep_tensorflow_and_warnings_off_stderr():
     script = (
-        "from convcourse.grading import kernel_guard\n"
-        "kernel_guard.quiet_libraries()\n"
+        "from convcourse.failures import quiet_libraries\n"
+        "quiet_libraries()\n"
         "import warnings, keras, tensorflow as tf\n"
         "keras.layers.Flatten(input_shape=(28, 28))\n"
         "warnings.warn('a library notice', DeprecationWarning)\n"

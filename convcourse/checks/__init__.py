@@ -12,7 +12,7 @@ reference solutions live in ``solutions/`` and are never importable.
 """
 
 from .core import MISTAKES
-from ..failures import show_failures_first  # noqa: F401  each lesson's set-up cell calls it
+from ..failures import prepare_kernel  # noqa: F401  each lesson's set-up cell calls it
 from .filters import *  # noqa: F401,F403  lessons 01-02
 from .pooling import *  # noqa: F401,F403  lesson 03
 from .layers import *  # noqa: F401,F403  lesson 04

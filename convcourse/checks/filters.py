@@ -44,6 +44,11 @@ MISTAKES.update({
         "the window is always 3x3: take half = kernel.shape[0] // 2 and the window "
         "image[row - half:row + half + 1, col - half:col + half + 1], so a 5x5 kernel gets a 5x5 window."
     ),
+    "same_symmetric": (
+        "'same' padding was not Keras's: Keras pads only what the strided windows reach, total = "
+        "(out - 1) * stride + k - n zeros along each axis, total // 2 before the image and the rest after "
+        "(bottom/right); with a stride above 1 that is often fewer than (k - 1) // 2 zeros before."
+    ),
     "row_col_swapped": (
         "rows and columns are swapped: image[row, col] is row `row` (counted downwards) and column `col` "
         "(counted to the right); check the order of your indices."
@@ -303,10 +308,28 @@ def check_pad2d_random(pad2d: Callable, seed: int = 0) -> None:
                     f"pad2d on a seeded random {shape[0]}x{shape[1]} {np.dtype(dtype).name} image, width {width}")
 
 
-def scipy_correlate2d(image, kernel, stride: int = 1, padding: str = "valid") -> np.ndarray:
-    """The course's correlate2d, computed by SciPy: cross-correlate, then keep every stride-th position."""
-    full = signal.correlate2d(np.asarray(image, dtype=float), np.asarray(kernel, dtype=float), mode=padding)
-    return full[::stride, ::stride]
+def keras_same_padding(n: int, k: int, stride: int) -> tuple[int, int]:
+    """Zeros Keras puts before and after n pixels for 'same': only what the strided windows reach, the odd
+    one after (tf.nn.conv2d's rule). With stride 1 that is (k - 1) // 2 on each side of an odd kernel."""
+    out = -(-n // stride)
+    total = max((out - 1) * stride + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def scipy_correlate2d(image, kernel, stride: int = 1, padding: str = "valid", keras_same: bool = True) -> np.ndarray:
+    """The course's correlate2d, computed by SciPy: cross-correlate, then keep every stride-th position.
+
+    'same' follows Keras (``keras_same_padding``); ``keras_same=False`` gives the symmetric (k - 1) // 2
+    padding instead, which differs from Keras when the stride is above 1 (a mistake the checks name).
+    """
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if padding == "valid":
+        return signal.correlate2d(image, kernel, mode="valid")[::stride, ::stride]
+    pads = [keras_same_padding(n, k, stride) if keras_same else ((k - 1) // 2,) * 2
+            for n, k in zip(image.shape, kernel.shape)]
+    padded = np.pad(image, pads)
+    rows, cols = (-(-n // stride) for n in image.shape)
+    return signal.correlate2d(padded, kernel, mode="valid")[::stride, ::stride][:rows, :cols]
 
 
 def _correlate_suspects(image, kernel, stride, padding):
@@ -325,6 +348,8 @@ def _correlate_suspects(image, kernel, stride, padding):
                          "stride_offset"))
     if min(image.shape) >= kernel.shape[0]:
         suspects.append((scipy_correlate2d(image, kernel, stride, other), f"{other}_for_{padding}"))
+    if padding == "same" and stride > 1:
+        suspects.append((scipy_correlate2d(image, kernel, stride, padding, keras_same=False), "same_symmetric"))
     if padding == "same":
         edge = ndimage.correlate(image.astype(float), kernel.astype(float), mode="nearest")[::stride, ::stride]
         suspects.append((edge, "edge_padding"))

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 from scipy import signal
 
+from ..activations import activation_name
 from .core import MISTAKES, as_numeric, assert_matches, call, require_function
 
 __all__ = ["DENSE_BASELINE", "SEED_CNN_LAYERS", "check_reshape_and_normalize", "check_reshape_and_normalize_random",
@@ -146,7 +147,9 @@ def describe_layer(layer) -> tuple[str, dict, tuple]:
     """(class name, the settings that matter, output shape) of a Keras layer, as the checks compare them."""
     config = layer.get_config()
     settings = {key: (tuple(config[key]) if isinstance(config[key], list) else config[key])
-                for key in ("filters", "kernel_size", "pool_size", "units", "activation") if key in config}
+                for key in ("filters", "kernel_size", "pool_size", "units") if key in config}
+    if "activation" in config:  # by what it computes: "relu", keras.activations.relu and tf.nn.relu are one
+        settings["activation"] = activation_name(layer)
     return type(layer).__name__, settings, tuple(layer.output.shape[1:])
 
 
@@ -172,7 +175,7 @@ def _assert_compiled(model, text):
         mistake = "one_hot_loss" if "categorical_crossentropy" in str(loss_name) else "not_compiled"
         raise AssertionError(f"{text} is compiled with the loss {loss_name!r}: {MISTAKES[mistake]}")
     from_logits = _from_logits(loss_object)
-    last = model.layers[-1].get_config().get("activation")
+    last = activation_name(model.layers[-1])
     if last == "softmax" and from_logits:
         raise AssertionError(f"{text}: {MISTAKES['softmax_from_logits']}")
     if last != "softmax" and not from_logits:

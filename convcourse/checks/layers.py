@@ -38,10 +38,6 @@ MISTAKES.update({
     "pool_rounds_up": (
         "pooling rounded up: MaxPooling2D drops an incomplete window, so 11 // 2 = 5, not 6."
     ),
-    "same_symmetric": (
-        "'same' padding was split evenly: when the total padding is odd, Keras puts the extra row or column "
-        "after the image (bottom/right), i.e. pad_before = total // 2."
-    ),
     "impossible_accepted": (
         "a stack that cannot be built was accepted: once a kernel or pooling window no longer fits, the size "
         "drops below 1 (a 3x3 'valid' conv on a 1x1 map would give -1x-1); raise ValueError naming that layer "

@@ -1,9 +1,9 @@
 """Set-up of every kernel nbgrader starts to check a notebook (Validate and autograding), before any cell runs.
 
 ``grader/nbgrader_config.py`` starts those kernels with ``exec_lines`` that call ``install()``. It makes
-library chatter harmless, since nbgrader fails a test cell that wrote anything to stderr: TensorFlow's C++
-start-up lines are turned off, and Python warnings (Keras's ``input_shape`` notice, deprecations, NumPy's)
-are shown on stdout, where the learner still reads them. A learner's own kernels never run this.
+library chatter harmless, since nbgrader fails a test cell that wrote anything to stderr
+(``convcourse.failures.quiet_libraries``: TensorFlow's C++ start-up lines silenced, Python warnings shown on
+stdout), before any cell runs, so even a notebook whose set-up was edited gets it.
 
 From the environment a grading job gave the kernel (none of these is set for Validate), it also sets:
 
@@ -18,13 +18,11 @@ its own limits from outside, so undoing them only turns a cell's failure into th
 
 from __future__ import annotations
 
-import contextlib
-import importlib.abc
-import importlib.machinery
 import os
 import resource
 import sys
-import warnings
+
+from ..failures import quiet_libraries
 
 MEGABYTE = 1 << 20
 NOTICE = "\n[convcourse grader: this cell printed more than {limit} bytes; the rest of its output was dropped]\n"
@@ -86,66 +84,6 @@ def _ipython():
     except ImportError:
         return None
     return get_ipython()
-
-
-def _show_warning_on_stdout(message, category, filename, lineno, file=None, line=None) -> None:
-    sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))
-
-
-@contextlib.contextmanager
-def _stderr_descriptor_silenced():
-    """Send what C code writes to file descriptor 2 to /dev/null (Python's sys.stderr is not affected)."""
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-class _SilencedLoader(importlib.abc.Loader):
-    """Runs a module's code with C-level stderr silenced; everything else goes to the real loader."""
-
-    def __init__(self, loader):
-        self._loader = loader
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        with _stderr_descriptor_silenced():
-            self._loader.exec_module(module)
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
-
-
-class _QuietFirstImport(importlib.abc.MetaPathFinder):
-    """The first import of ``package`` runs silenced: TensorFlow's C++ start-up lines (oneDNN notices,
-    absl's "before InitializeLog" warning) go straight to file descriptor 2, whatever TF_CPP_MIN_LOG_LEVEL
-    says, and ipykernel would turn them into the cell's stderr."""
-
-    def __init__(self, package: str):
-        self.package = package
-
-    def find_spec(self, name, path=None, target=None):
-        if name != self.package:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _SilencedLoader(spec.loader)
-        return spec
-
-
-def quiet_libraries() -> None:
-    """Library log lines and warnings never fail a cell; a failing check (an error) always does."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's later log lines, read at its import
-    if "tensorflow" not in sys.modules:
-        sys.meta_path.insert(0, _QuietFirstImport("tensorflow"))
-    warnings.showwarning = _show_warning_on_stdout
 
 
 def install(environ=os.environ) -> None:

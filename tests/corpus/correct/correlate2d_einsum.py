@@ -17,8 +17,12 @@ def correlate2d(image, kernel, stride=1, padding="valid"):
     k = kernel.shape[0]
     rows = conv_output_size(image.shape[0], k, padding, stride)
     cols = conv_output_size(image.shape[1], k, padding, stride)
-    if padding == "same":
-        image = pad2d(image, (k - 1) // 2)
+    if padding == "same":  # as Keras pads: what the strided windows reach, the odd zero after
+        pads = []
+        for n, out in zip(image.shape, (rows, cols)):
+            total = max((out - 1) * stride + k - n, 0)
+            pads.append((total // 2, total - total // 2))
+        image = np.pad(image, pads)
     r = (np.arange(rows) * stride)[:, None] + np.arange(k)  # (rows, k): the image rows of each window
     c = (np.arange(cols) * stride)[:, None] + np.arange(k)  # (cols, k)
     windows = image.astype(float)[r[:, None, :, None], c[None, :, None, :]]  # (rows, cols, k, k)

@@ -11,7 +11,9 @@ def correlate2d(image, kernel, stride=1, padding="valid"):
     out_h = conv_output_size(image.shape[0], k, padding, stride)
     out_w = conv_output_size(image.shape[1], k, padding, stride)
     if padding == "same":
-        image = pad2d(image, (k - 1) // 2)
+        extra_h = max((out_h - 1) * stride + k - image.shape[0], 0)
+        extra_w = max((out_w - 1) * stride + k - image.shape[1], 0)
+        image = np.pad(image, ((extra_h // 2, extra_h - extra_h // 2), (extra_w // 2, extra_w - extra_w // 2)))
     image = image.astype(float)
     out = np.zeros((out_h, out_w))
     for i in range(out_h):
