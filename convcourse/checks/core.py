@@ -102,6 +102,12 @@ def assert_matches(result, expected, call_text: str, suspects: Iterable[tuple[ob
     )
 
 
+def raised_because(call_text: str, error: Exception, mistake: str) -> AssertionError:
+    """The AssertionError that names ``mistake`` as the cause of an error the learner's code raised."""
+    first_line = (str(error).strip().splitlines() or [""])[0][:160]
+    return AssertionError(f"{call_text} raised {type(error).__name__} ({first_line}): {MISTAKES[mistake]}")
+
+
 def _shape_hint(actual: tuple, expected: tuple) -> str:
     if len(actual) != len(expected):
         return " The number of dimensions differs: return a single 2-D array."

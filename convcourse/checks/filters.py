@@ -10,7 +10,8 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .. import data
-from .core import MISTAKES, assert_matches, blame_helper, call, random_image, random_kernel, require_function
+from .core import (MISTAKES, assert_matches, blame_helper, call, raised_because, random_image, random_kernel,
+                   require_function)
 
 __all__ = ["check_weighted_sum", "check_weighted_sum_random", "check_filter_pixel",
            "check_filter_pixel_random", "check_conv_output_size", "check_conv_output_size_all",
@@ -66,8 +67,18 @@ MISTAKES.update({
         "the image, so the output shrinks by k - 1."
     ),
     "valid_for_same": (
-        "this is the 'valid' result where 'same' was asked for: 'same' first pads (k - 1) // 2 zeros on "
-        "every side, so the output keeps the input's size."
+        "this is the 'valid' result where 'same' was asked for: 'same' first pads the image with zeros (as "
+        "many as the windows need), so the output has ceil(n / stride) pixels per side: the input's size "
+        "with stride 1."
+    ),
+    "same_not_padded": (
+        "'same' needs the zeros first: pad the image ((k - 1) // 2 on every side, your pad2d) before sliding "
+        "the window; without them the windows near the bottom and right edges run past the image, and "
+        "NumPy's slices come out smaller than the kernel."
+    ),
+    "matrix_product": (
+        "np.dot (or @) is a matrix product, rows times columns, not the element-by-element product: use "
+        "patch * kernel, then add the products up with .sum()."
     ),
     "edge_padding": (
         "the border was padded with copies of the edge pixels; 'same' padding adds zeros around the image."
@@ -122,6 +133,7 @@ def _weighted_sum_suspects(patch, kernel):
         (np.clip(right, 0, 255), "clipped"),
         (wrapped, "uint8"),
         (right % 256, "uint8"),
+        ((patch.astype(float) @ kernel.astype(float)).sum(), "matrix_product"),
     ]
 
 
@@ -183,15 +195,30 @@ def _filter_pixel_suspects(image, kernel, row, col):
     return [(value, mistake) for value, mistake in suspects if value is not None]
 
 
+def _assert_filter_pixel(filter_pixel, image, kernel, r, c, text):
+    """filter_pixel at (r, c) against SciPy; a wrong weighted_sum it calls is named first (fix that one first)."""
+    try:
+        try:
+            result = call(filter_pixel, text, image, kernel, r, c)
+        except ValueError as error:  # a 3x3 window against a 5x5 kernel: NumPy's or weighted_sum's shape error
+            if kernel.shape[0] != 3 and re.search(r"\(3, ?3\)", str(error)):
+                raise raised_because(text, error, "window_fixed_3x3") from error
+            raise
+        assert_matches(result, _window_sum(image, kernel, r, c), text, _filter_pixel_suspects(image, kernel, r, c))
+    except Exception as error:
+        blamed = blame_helper(filter_pixel, error, text, {"weighted_sum": check_weighted_sum})
+        if blamed is None:
+            raise
+        raise blamed from error
+
+
 def check_filter_pixel(filter_pixel: Callable) -> None:
     """The 192 pixel of the small image gives 577; another pixel gives its own sum."""
     require_function(filter_pixel, "check_filter_pixel", "filter_pixel")
     image, kernel = data.small_image(), data.seed_filter()
     row, col = data.pixel_192_position()
     for r, c in ((row, col), (3, 5), (4, 2)):
-        text = f"filter_pixel(image, kernel, {r}, {c})"
-        assert_matches(call(filter_pixel, text, image, kernel, r, c), _window_sum(image, kernel, r, c),
-                        text, _filter_pixel_suspects(image, kernel, r, c))
+        _assert_filter_pixel(filter_pixel, image, kernel, r, c, f"filter_pixel(image, kernel, {r}, {c})")
 
 
 def check_filter_pixel_random(filter_pixel: Callable, seed: int = 0) -> None:
@@ -204,16 +231,9 @@ def check_filter_pixel_random(filter_pixel: Callable, seed: int = 0) -> None:
         corners = [(half, half), (shape[0] - half - 1, shape[1] - half - 1)]
         middle = [(int(rng.integers(half, shape[0] - half)), int(rng.integers(half, shape[1] - half))) for _ in range(3)]
         for r, c in corners + middle:
-            text = (f"filter_pixel on a seeded random {shape[0]}x{shape[1]} {np.dtype(dtype).name} image "
-                    f"with a {k}x{k} kernel at ({r}, {c})")
-            try:
-                result = call(filter_pixel, text, image, kernel, r, c)
-            except ValueError as error:  # a 3x3 window against a 5x5 kernel: NumPy's or weighted_sum's shape error
-                if k != 3 and re.search(r"\(3, ?3\)", str(error)):
-                    raise AssertionError(f"{text} raised ValueError ({error}): {MISTAKES['window_fixed_3x3']}") \
-                        from error
-                raise
-            assert_matches(result, _window_sum(image, kernel, r, c), text, _filter_pixel_suspects(image, kernel, r, c))
+            _assert_filter_pixel(filter_pixel, image, kernel, r, c,
+                                 f"filter_pixel on a seeded random {shape[0]}x{shape[1]} {np.dtype(dtype).name} "
+                                 f"image with a {k}x{k} kernel at ({r}, {c})")
 
 
 # ---------------------------------------------------------------------------
@@ -342,6 +362,7 @@ def _correlate_suspects(image, kernel, stride, padding):
         (np.mod(right, 256), "uint8"),
         (right.astype(np.int64).astype(np.uint8), "uint8"),
         (scipy_correlate2d(image, kernel, 1, padding), "stride_ignored"),
+        (scipy_correlate2d(image, kernel, 1, padding)[:right.shape[0], :right.shape[1]], "stride_ignored"),
     ]
     if stride > 1:
         suspects.append((signal.correlate2d(image.astype(float), kernel.astype(float), padding)[1::stride, 1::stride],
@@ -358,7 +379,12 @@ def _correlate_suspects(image, kernel, stride, padding):
 
 def _assert_correlate(correlate2d, image, kernel, stride, padding, text):
     try:
-        result = call(correlate2d, text, image, kernel, stride, padding)
+        try:
+            result = call(correlate2d, text, image, kernel, stride, padding)
+        except (ValueError, IndexError) as error:  # windows past the edge: slices smaller than the kernel
+            if padding == "same" and re.search(r"broadcast|out of bounds", str(error)):
+                raise raised_because(text, error, "same_not_padded") from error
+            raise
         if isinstance(result, np.ndarray) and result.dtype == np.uint8:
             raise AssertionError(f"{text} returned a uint8 array: {MISTAKES['uint8']}")
         expected = scipy_correlate2d(image, kernel, stride, padding)

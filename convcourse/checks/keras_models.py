@@ -7,13 +7,14 @@ never by training: a check runs in well under a second after Keras is imported.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Callable
 
 import numpy as np
 from scipy import signal
 
 from ..activations import activation_name
-from .core import MISTAKES, as_numeric, assert_matches, call, require_function
+from .core import MISTAKES, as_numeric, assert_matches, call, raised_because, require_function
 
 __all__ = ["DENSE_BASELINE", "SEED_CNN_LAYERS", "check_reshape_and_normalize", "check_reshape_and_normalize_random",
            "check_build_dense_model", "check_build_cnn", "check_feature_maps", "check_feature_maps_random",
@@ -54,6 +55,10 @@ MISTAKES.update({
     "not_compiled": (
         "the model is not compiled: finish with model.compile(optimizer='adam', "
         "loss='sparse_categorical_crossentropy', metrics=['accuracy'])."
+    ),
+    "batch_axis_missing": (
+        "the batch axis is missing: Keras models and layers take a batch of images, so give them one image "
+        "as image[np.newaxis], shape (1, 28, 28, 1), and take [0] of what they return."
     ),
     "batch_axis_kept": (
         "the batch axis is still there: Keras returns a batch of one, shape (1, H, W, F); the feature maps of "
@@ -282,7 +287,12 @@ def _feature_suspects(model, image, layer):
 
 def _assert_feature_maps(fn, model, image, layer, text, expected=None):
     expected = _activations(model, image, layer) if expected is None else expected
-    result = call(fn, text, model, image, layer)
+    try:
+        result = call(fn, text, model, image, layer)
+    except Exception as error:  # noqa: BLE001 - Keras's and TensorFlow's shape errors have many classes
+        if re.search(r"ndim|incompatible|expected shape|rank|negative dimension|output size would be negative", str(error), flags=re.I):
+            raise raised_because(text, error, "batch_axis_missing") from error
+        raise
     actual = as_numeric(np.asarray(result), text)
     assert_matches(actual, expected, text, _feature_suspects(model, image, layer), atol=1e-5)
 

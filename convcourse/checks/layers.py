@@ -38,6 +38,10 @@ MISTAKES.update({
     "pool_rounds_up": (
         "pooling rounded up: MaxPooling2D drops an incomplete window, so 11 // 2 = 5, not 6."
     ),
+    "bias_once": (
+        "one bias for the whole layer: every filter has its own bias, F in all, so a Conv2D layer has "
+        "(k * k * C + 1) * F parameters and filter f's map gets bias[f] added."
+    ),
     "impossible_accepted": (
         "a stack that cannot be built was accepted: once a kernel or pooling window no longer fits, the size "
         "drops below 1 (a 3x3 'valid' conv on a 1x1 map would give -1x-1); raise ValueError naming that layer "
@@ -98,7 +102,8 @@ def keras_layer_table(input_shape, layers) -> list[tuple[str, tuple, int]]:
 
 
 def _count_suspects(k, c_in, filters):
-    return [(k * k * c_in * filters, "bias_forgotten"), ((k * k + 1) * filters, "channels_forgotten")]
+    return [(k * k * c_in * filters, "bias_forgotten"), ((k * k + 1) * filters, "channels_forgotten"),
+            (k * k * c_in * filters + 1, "bias_once")]
 
 
 def check_count_params(count_conv_params: Callable, count_dense_params: Callable) -> None:
@@ -136,7 +141,9 @@ def check_count_params_random(count_conv_params: Callable, count_dense_params: C
 
 
 def _conv_suspects(x, kernels, bias, stride, padding):
-    suspects = [(keras_conv2d(x, kernels, np.zeros_like(bias), stride, padding), "bias_forgotten"),
+    without_bias = keras_conv2d(x, kernels, np.zeros_like(bias), stride, padding)
+    suspects = [(without_bias, "bias_forgotten"), (without_bias + np.sum(bias), "bias_once"),
+                (without_bias + bias[0], "bias_once"),
                 (keras_conv2d(x, kernels[::-1, ::-1], bias, stride, padding), "flipped")]
     if padding == "same":
         # Lesson 02's even split, (k - 1) // 2 on each side: Keras agrees only when the total is even.

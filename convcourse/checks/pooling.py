@@ -36,6 +36,10 @@ MISTAKES.update({
         "the channel axis was pooled too: pool each channel on its own, over rows and columns only, so an "
         "(H, W, C) image gives (H', W', C) with the same C."
     ),
+    "stride_as_size": (
+        "the windows stepped by their size instead of the stride: windows start at 0, stride, 2*stride, ...; "
+        "size only says how wide each one is, so the count is (n - size) // stride + 1."
+    ),
     "pool_dtype_changed": (
         "max pooling changed the dtype: the largest of some uint8 pixels is itself a uint8 pixel, so return "
         "the input's dtype (np.max keeps it; an output made with np.zeros(shape) is float64)."
@@ -100,11 +104,17 @@ def _pool_suspects(x, mode, size, stride, padding):
         suspects.append((tf_pool(x, mode, size, stride, "same"), "odd_edge"))
     else:
         suspects.append((_zero_padded_pool(x, mode, size, stride), "same_counts_padding"))
+        if min(np.shape(x)[:2]) >= size:
+            suspects.append((tf_pool(x, mode, size, stride, "valid"), "valid_for_same"))
         # The odd extra row or column of padding before the image, not after: Keras's windows, seen from the end.
         flipped = np.flip(tf_pool(np.flip(x, (0, 1)), mode, size, stride, padding), (0, 1))
         suspects.append((flipped, "same_symmetric"))
     if mode == "avg" and np.asarray(x).dtype == np.uint8:
         suspects.append((np.floor(tf_pool(x, mode, size, stride, padding)), "average_truncated"))
+    if np.ndim(x) == 3:  # each window pooled across the channels too, the one value kept for every channel
+        pooled = tf_pool(x, mode, size, stride, padding)
+        across = pooled.max(axis=-1, keepdims=True) if mode == "max" else pooled.mean(axis=-1, keepdims=True)
+        suspects.append((np.repeat(across, np.shape(x)[2], axis=-1), "channels_pooled"))
     return suspects
 
 
@@ -142,7 +152,10 @@ def _count_pooled(n: int, size: int, stride: int, padding: str) -> int:
 
 def _size_suspects(n, size, stride, padding):
     step = size if stride is None else stride
-    suspects = [(_count_pooled(n, size, step, "same"), "odd_edge")] if padding == "valid" else []
+    suspects = [(_count_pooled(n, size, size, padding), "stride_as_size")] if step != size else []
+    suspects += [(_count_pooled(n, size, step, "same"), "odd_edge")] if padding == "valid" else []
+    if padding == "same" and n >= size:
+        suspects.append((_count_pooled(n, size, step, "valid"), "valid_for_same"))
     if stride is None and min(n, size) > 1:
         suspects.append((_count_pooled(n, size, 1, padding), "overlapping"))
     if padding == "valid":
