@@ -209,9 +209,10 @@ REFERENCE = "reference"
 # through nbgrader whole.
 NBGRADER_SUBSET = {
     "02_whole_image": {"conv_output_size_off_by_one", "correlate2d_convolve", "pad2d_top_left", "to_display_wraps",
-                       "correlate2d_einsum", "correlate2d_sliding_window", "pad2d_np_pad_display_interp"},
+                       "correlate2d_einsum", "correlate2d_sliding_window", "correlate2d_fft",
+                       "pad2d_np_pad_display_interp"},
     "03_pooling": {"max_pool2d_odd_edge", "avg_pool2d_same_counts_padding", "pooled_size_ceil",
-                   "pooling_explicit_loops", "pooling_reshape_blocks", "pooling_sliding_window"},
+                   "pooling_explicit_loops", "pooling_reshape_blocks", "pooling_sliding_window", "pooling_as_strided"},
     "04_filters_to_layers": {"conv2d_flipped", "count_conv_params_bias_forgotten", "layer_shapes_pool_rounds_up",
                              "conv2d_explicit_loops", "conv2d_sliding_window_einsum", "conv2d_tensordot_im2col",
                              "layer_shapes_kind_table"},
