@@ -236,6 +236,17 @@ def test_validate_gives_success_to_a_correctly_completed_learner_notebook(learne
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("make-lab")
+def test_validate_gives_success_to_the_seed_pages_keras_style_whose_warnings_go_to_stderr(learner_lab):
+    """input_shape= on the first layer makes Keras 3 warn; Validate must not count that as a failure."""
+    from corpus_cases import CORPUS, load_case
+
+    case = load_case(CORPUS / "correct" / "keras_seed_page_style.py")
+    reply = _validate(learner_lab, case.lesson, notebooks.with_answers(notebooks.completed(case.lesson), case.answers))
+    assert reply["success"] and not reply["value"].get("failed"), reply
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("make-lab")
 def test_make_instructor_serves_formgrader(tmp_path):
     with make_lab(tmp_path / "jupyterlab.log", target="instructor") as server:
         assert status_of(server, "/formgrader") == 200
