@@ -239,7 +239,7 @@ class Hub:
 
 @pytest.fixture
 def proxy_command() -> str:
-    """JupyterHub's proxy is a Node program (the Makefile installs it with npm): skip without it, except in CI."""
+    """JupyterHub's proxy is a Node program (course.py installs it with npm): skip without it, except in CI."""
     found = shutil.which("configurable-http-proxy", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     if found is None:
         message = "configurable-http-proxy not found (make env installs it when npm is available)"
