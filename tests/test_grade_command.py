@@ -129,8 +129,10 @@ def test_each_student_loses_exactly_the_points_of_their_mistakes(graded):
 
 def test_csv_has_one_row_per_student_and_graded_cell_with_the_mistake_named(graded):
     rows = csv_rows(graded[0].root)
-    assert list(rows[0]) == ["student", "lesson", "test", "points", "max_points", "passed", "message", "outcome",
-                             "notes"]
+    assert list(rows[0]) == ["student", "lesson", "test", "points", "max_points", "passed", "mistake", "message",
+                             "outcome", "notes"]
+    # The tests in the notebook's order, not alphabetical (filter_pixel... would come first).
+    assert [row["test"] for row in rows if row["student"] == "alice"] == [*TESTS, WRITTEN]
     assert len(rows) == len(class_of_twelve()) * 3
     by_cell = {(row["student"], row["test"]): row for row in rows}
     alice = by_cell[("alice", TESTS[0])]
@@ -141,7 +143,8 @@ def test_csv_has_one_row_per_student_and_graded_cell_with_the_mistake_named(grad
         for test in case.failing:
             row = by_cell[(name, test)]
             assert row["passed"] == "false" and row["points"] == "0"
-            assert checks.MISTAKES[case.mistake].splitlines()[0][:50] in row["message"], (name, row["message"])
+            assert checks.MISTAKES[case.mistake] in row["message"], (name, row["message"])  # whole, never cut
+            assert row["mistake"] == case.mistake, (name, row["mistake"])
     broken = by_cell[("truncated", TESTS[0])]
     assert broken["outcome"].startswith("not a notebook") and "JSON" in broken["outcome"]
 

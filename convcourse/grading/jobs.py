@@ -73,7 +73,8 @@ class CellResult:
     points: float | None            # None: waits for the instructor (a written answer)
     max_points: float
     autograded: bool                # a test cell (True) or a manually graded answer (False)
-    message: str = ""               # the first line of the error the test raised
+    message: str = ""               # the first line of the error the test raised, whole (up to MESSAGE_LIMIT)
+    mistake: str = ""               # the misconception the message names (a key of convcourse.checks.MISTAKES)
 
 
 @dataclass
@@ -386,16 +387,21 @@ def _read_gradebook(workspace: Workspace, graded: bool) -> tuple[list[CellResult
                     for cell in sorted(notebook.grade_cells, key=lambda c: c.name)], {}, answer_cells
         messages = _test_messages(workspace.root / "autograded" / job.student / job.lesson / f"{job.lesson}.ipynb")
         submission = gradebook.find_submission_notebook(job.lesson, job.lesson, job.student)
+        order = {name: index for index, name in enumerate(messages)}  # the notebook's order; the rest by name
         cells = [CellResult(name=grade.name, max_points=grade.max_score, autograded=grade.name not in answer_cells,
                             points=None if grade.needs_manual_grade else grade.score,
-                            message=messages.get(grade.name, ""))
-                 for grade in sorted(submission.grades, key=lambda g: g.name)]
+                            message=messages.get(grade.name, ""), mistake=named_mistake(messages.get(grade.name, "")))
+                 for grade in sorted(submission.grades, key=lambda g: (order.get(g.name, len(order)), g.name))]
         comments = {comment.name: comment.auto_comment for comment in submission.comments if comment.auto_comment}
         return cells, comments, answer_cells
 
 
+# A diagnosis is kept whole; only a submission that raises a huge error (an output bomb) is cut, here.
+MESSAGE_LIMIT = 2000
+
+
 def _test_messages(path: Path) -> dict[str, str]:
-    """grade id -> the first line of the error its test cell raised."""
+    """grade id -> the first line of the error its test cell raised, in the notebook's order."""
     if not path.exists():
         return {}
     notebook = nbformat.read(path, as_version=4)
@@ -403,10 +409,17 @@ def _test_messages(path: Path) -> dict[str, str]:
     for cell in notebook.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if grade_id and errors:
-            text = f"{errors[-1].get('ename', '')}: {errors[-1].get('evalue', '')}".strip()
-            messages[grade_id] = (text.splitlines() or [""])[0][:300]
+        if grade_id:
+            text = f"{errors[-1].get('ename', '')}: {errors[-1].get('evalue', '')}".strip() if errors else ""
+            messages[grade_id] = (text.splitlines() or [""])[0][:MESSAGE_LIMIT]
     return messages
+
+
+def named_mistake(message: str) -> str:
+    """The misconception a check's message names: the key of its sentence in MISTAKES, or ''."""
+    from convcourse.checks import MISTAKES
+
+    return next((key for key, sentence in MISTAKES.items() if sentence in message), "")
 
 
 def _answer_cells_check(workspace: Workspace, answer_cells: set[str]) -> list[str]:

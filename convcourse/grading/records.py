@@ -27,7 +27,7 @@ from .jobs import CellResult, GradingJob, GradingResult, Limits, submission_dige
 from .recheck import SECRET_FILE
 
 MAX_SUBMISSION_BYTES = 50 << 20
-CSV_COLUMNS = ["student", "lesson", "test", "points", "max_points", "passed", "message", "outcome", "notes"]
+CSV_COLUMNS = ["student", "lesson", "test", "points", "max_points", "passed", "mistake", "message", "outcome", "notes"]
 
 
 class CourseError(Exception):
@@ -199,7 +199,8 @@ class Course:
                         "points": "" if cell.points is None else f"{cell.points:g}",
                         "max_points": f"{cell.max_points:g}",
                         "passed": "" if cell.points is None else str(cell.points >= cell.max_points).lower(),
-                        "message": cell.message, "outcome": result.outcome, "notes": "; ".join(result.notes),
+                        "mistake": cell.mistake, "message": cell.message, "outcome": result.outcome,
+                        "notes": "; ".join(result.notes),
                     })
         return path
 
