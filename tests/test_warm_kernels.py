@@ -215,3 +215,35 @@ def test_grading_jobs_use_warm_kernels(tmp_path, monkeypatch, warm):
         "filter_pixel_small_image": 3.0, "weighted_sum_seed_pixel": 3.0}
     autograded = result.files[f"autograded/ada/{lesson}/{lesson}.ipynb"].decode()
     assert f"forked from the grader: {warm}" in autograded
+
+
+def test_a_course_kept_under_tmp_stays_visible_and_read_only_in_the_kernels_fresh_tmp(job_folder, tmp_path_factory):
+    """The sandbox gives each kernel an empty /tmp; a course kept under /tmp must not vanish with it (every
+    check would fail with FileNotFoundError and the class would get zeros), nor become writable."""
+    import shutil
+
+    from convcourse import COURSE_ROOT
+
+    course = tmp_path_factory.mktemp("course-under-tmp")
+    assert str(course).startswith("/tmp/")
+    shutil.copytree(COURSE_ROOT / "convcourse", course / "convcourse", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(COURSE_ROOT / "data", course / "data")
+    specs = job_folder / "jupyter" / "kernels"
+    manager = KernelManager(kernel_name="python3",
+                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)], ensure_native_kernel=False))
+    manager.start_kernel(env=dict(_environment(job_folder, None), PYTHONPATH=str(course)), cwd=str(job_folder / "work"),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        result = _run(manager, (
+            "import convcourse, os\nfrom convcourse import data\n"
+            "print('from', os.path.dirname(convcourse.__file__))\n"
+            "print('sum', int(data.patch_192().sum()))\n"
+            "try:\n    open(os.path.join(os.path.dirname(convcourse.__file__), 'planted.py'), 'w')\n"
+            "except OSError as error:\n    print('write refused', type(error).__name__)\n"))
+    finally:
+        manager.shutdown_kernel(now=True)
+    assert result["error"] is None, result
+    assert f"from {course / 'convcourse'}" in result["printed"]
+    assert "sum 1112" in result["printed"]
+    assert "write refused" in result["printed"]
+    assert not (course / "convcourse" / "planted.py").exists()

@@ -74,15 +74,20 @@ def _connection_file(argv: list[str]) -> str | None:
     return argv[argv.index("-f") + 1] if "-f" in argv[:-1] else None
 
 
-def _fresh_tmp_keeping(folder: str, connection_file: str | None) -> None:
-    """An empty /tmp holding only ``folder`` (the job's) and the kernel's connection file."""
+def _fresh_tmp_keeping(keep: list[str], connection_file: str | None) -> None:
+    """An empty /tmp holding only the ``keep`` paths (the job's folder, and what the kernel needs of a course
+    or environment kept under /tmp) and the kernel's connection file."""
     connection = open(connection_file, "rb").read() if connection_file else None
-    # Somewhere outside /tmp to hold the folder while /tmp is replaced (mounts here are ours alone).
+    # Somewhere outside /tmp to hold them while /tmp is replaced (mounts here are ours alone).
     stage = "/mnt" if os.path.isdir("/mnt") else tempfile.mkdtemp(dir="/dev/shm")
-    _mount(folder, stage, None, MS_BIND | MS_REC)
+    _mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=700")
+    for index, path in enumerate(keep):
+        os.mkdir(f"{stage}/{index}")
+        _mount(path, f"{stage}/{index}", None, MS_BIND | MS_REC)
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    os.makedirs(folder, exist_ok=True)
-    _mount(stage, folder, None, MS_BIND | MS_REC)
+    for index, path in enumerate(keep):
+        os.makedirs(path, exist_ok=True)
+        _mount(f"{stage}/{index}", path, None, MS_BIND | MS_REC)
     _check(_libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
     if connection_file and connection is not None:
         os.makedirs(os.path.dirname(connection_file), exist_ok=True)
@@ -108,9 +113,16 @@ def _needed_paths() -> list[str]:
         paths.update({os.path.join(course, "convcourse"), os.path.join(course, "data")})
     if os.environ.get("CONVCOURSE_OFFLINE_DATA"):
         paths.add(os.environ["CONVCOURSE_OFFLINE_DATA"])
+    return _outermost(paths)
+
+
+def _outermost(paths) -> list[str]:
     real = sorted({os.path.realpath(p) for p in paths if os.path.exists(p)})
-    outermost = [p for p in real if not any(p != q and p.startswith(q + "/") for q in real)]
-    return [p for p in outermost if p.strip("/").split("/")[0] not in SYSTEM]
+    return [p for p in real if not any(p != q and p.startswith(q + "/") for q in real)]
+
+
+def _top(path: str) -> str:
+    return path.strip("/").split("/")[0]
 
 
 def _only_system_and(needed: list[str]) -> None:
@@ -141,12 +153,16 @@ def _minimal_dev() -> None:
         os.symlink(target, f"/dev/{name}")
 
 
-def _everything_read_only(writable: set[str]) -> None:
+def _everything_read_only(writable: set[str], read_only_inside: list[str] = ()) -> None:
+    """Remount every mount read-only except the ``writable`` ones and those below them, but not the
+    ``read_only_inside`` mounts (a course kept under the writable /tmp)."""
     with open("/proc/self/mountinfo") as table:
         mounts = [line.split() for line in table]
     for fields in mounts:
         point = fields[4].replace("\\040", " ")
-        if point in writable or any(point.startswith(w + "/") for w in writable) or point.startswith("/proc"):
+        protected = any(point == p or point.startswith(p + "/") for p in read_only_inside)
+        if not protected and (point in writable or any(point.startswith(w + "/") for w in writable)
+                              or point.startswith("/proc")):
             continue
         options = set(fields[5].split(","))
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY
@@ -172,14 +188,16 @@ def enter(argv: list[str], run_kernel) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     needed = _needed_paths()
-    _fresh_tmp_keeping(folder, _connection_file(argv))
-    _only_system_and(needed)
+    # A course or environment kept under /tmp stays visible in the kernel's fresh /tmp, read-only.
+    under_tmp = [p for p in needed if _top(p) == "tmp" and not (p + "/").startswith(folder + "/")]
+    _fresh_tmp_keeping(_outermost([folder, *under_tmp]), _connection_file(argv))
+    _only_system_and([p for p in needed if _top(p) not in SYSTEM])
     _minimal_dev()
     for part in PRIVATE_PARTS:
         _cover(os.path.join(folder, part))
     for path in json.loads(os.environ.get(HIDE_ENV, "[]")):
         _cover(path)  # what remains visible of the course folder (for example solutions/ beside the package)
-    _everything_read_only({"/tmp", "/dev/shm", folder})
+    _everything_read_only({"/tmp", "/dev/shm", folder}, read_only_inside=under_tmp)
     _drop_capabilities()
     os.chdir(cwd)
     for name in (HIDE_ENV, WORKSPACE_ENV, ZYGOTE_ENV):
