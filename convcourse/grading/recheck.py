@@ -84,16 +84,17 @@ class UncheckableObject:
 
 
 class _Namespace(dict):
-    """Test-cell locals: the grader's names first; anything else is looked up in the student's kernel."""
+    """A test cell's globals: the grader's names (set-up imports, the checks) first; anything else is looked
+    up in the student's kernel. As the globals, not just the locals, it also answers for names used inside
+    the test's lambdas, nested functions and comprehensions (Python looks those up in the globals)."""
 
     def __init__(self, trusted: dict, kernel: KernelSide):
-        super().__init__()
-        self._trusted = trusted
+        super().__init__(trusted)
         self._kernel = kernel
 
     def __missing__(self, name):
-        if name in self._trusted or hasattr(builtins, name):
-            raise KeyError(name)  # Python then finds it in the grader's globals or builtins
+        if hasattr(builtins, name):
+            raise KeyError(name)  # Python then finds it among the builtins
         value = self._kernel.lookup(name)
         self[name] = value
         return value
@@ -157,8 +158,8 @@ class Recheck:
         printed = io.StringIO()
         try:
             with _quiet(printed), training_by_grader():
-                exec(compile(ast.Module(body=body, type_ignores=[]), "<test>", "exec"), self.globals, namespace)
-                value = eval(compile(ast.Expression(last.value), "<test>", "eval"), self.globals, namespace) \
+                exec(compile(ast.Module(body=body, type_ignores=[]), "<test>", "exec"), namespace)
+                value = eval(compile(ast.Expression(last.value), "<test>", "eval"), namespace) \
                     if last is not None else None
         except Unverifiable:
             raise
