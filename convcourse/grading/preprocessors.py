@@ -24,6 +24,7 @@ import re
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, Execute, OverwriteCells
@@ -109,9 +110,9 @@ class RestoreLockedCells(OverwriteCells):
         for name in order:
             if name in moved or name in missing:
                 self._insert_after_predecessor(nb, name, order, NotebookNode())
-        for index, cell in enumerate(nb.cells):
+        for cell in nb.cells:
             if _grade_id(cell) in locked:
-                nb.cells[index] = self._cell_from(locked[_grade_id(cell)], points.get(_grade_id(cell)))
+                self._restore_into(cell, locked[_grade_id(cell)], points.get(_grade_id(cell)))
 
     @staticmethod
     def _in_place(nb, name: str, rank: dict[str, int]) -> bool:
@@ -129,17 +130,24 @@ class RestoreLockedCells(OverwriteCells):
         return {_normalised(source_cell.source), _normalised(released.source)}
 
     @staticmethod
-    def _cell_from(source_cell, max_score) -> NotebookNode:
+    def _restore_into(cell, source_cell, max_score) -> None:
+        """Make ``cell`` the instructor's locked cell again, in place: its nbformat id and its other metadata
+        (tags, say) stay; a restored missing cell gets a fresh id."""
         nbgrader = {"grade": max_score is not None, "grade_id": source_cell.name, "locked": True,
                     "schema_version": 3, "solution": False, "task": False}
         if max_score is not None:
             nbgrader["points"] = max_score
-        cell = NotebookNode(cell_type=source_cell.cell_type, source=source_cell.source,
-                            metadata=NotebookNode(deletable=False, editable=False, nbgrader=NotebookNode(nbgrader)))
+        cell.cell_type, cell.source = source_cell.cell_type, source_cell.source
+        cell.metadata = NotebookNode({**cell.get("metadata", {}), "deletable": False, "editable": False,
+                                      "nbgrader": NotebookNode(nbgrader)})
         if source_cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        else:
+            for key in ("outputs", "execution_count"):
+                cell.pop(key, None)
+        if "id" not in cell:
+            cell.id = new_code_cell().id  # nbformat's random id, as a new cell would have
         cell.metadata.nbgrader["checksum"] = utils.compute_checksum(cell)
-        return cell
 
     @staticmethod
     def _insert_after_predecessor(nb, name, order, placeholder) -> None:
