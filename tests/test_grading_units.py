@@ -78,3 +78,25 @@ def test_restored_locked_cells_keep_their_id_and_tags_and_missing_ones_get_an_id
     given = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "given")
     assert given.id and given.source == "import math"
     validate(nb)  # every cell has an id nbformat accepts
+
+
+def test_a_model_with_tensorflow_activation_functions_crosses_to_the_recheck_as_the_same_model():
+    """tf.nn.softmax is stored by Keras as an opaque function that safe mode will not rebuild; it crosses by name."""
+    import json
+    import warnings
+
+    import numpy as np
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras's notice about input_shape=
+        model = tf.keras.models.Sequential([
+            tf.keras.layers.Flatten(input_shape=(28, 28, 1)),
+            tf.keras.layers.Dense(16, activation=tf.nn.relu),
+            tf.keras.layers.Dense(10, activation=tf.nn.softmax),
+        ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rebuilt = remote.decode(json.loads(json.dumps(remote.encode(model))))
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(rebuilt(images), model(images), atol=1e-6)
+    assert rebuilt.layers[-1].get_config()["activation"] == "softmax"

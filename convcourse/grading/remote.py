@@ -85,8 +85,22 @@ def _is_keras_model(value) -> bool:
 
 def _keras_description(model) -> dict:
     compiled = model.get_compile_config() if getattr(model, "compiled", False) else None
-    return {"json": model.to_json(), "weights": [_npy(np.asarray(w)) for w in model.get_weights()],
+    return {"json": _architecture_json(model), "weights": [_npy(np.asarray(w)) for w in model.get_weights()],
             "compile": json.dumps(compiled, default=_plain) if compiled is not None else None}
+
+
+def _architecture_json(model) -> str:
+    """The model's JSON, with each activation Keras stored as an opaque function (tf.nn.softmax) named by what
+    it computes instead, so that it rebuilds in safe mode as the same activation."""
+    from convcourse.activations import KNOWN, activation_name
+
+    config = json.loads(model.to_json())
+    names = {layer.name: activation_name(layer) for layer in model.layers if "activation" in layer.get_config()}
+    for entry in config.get("config", {}).get("layers", []):
+        settings = entry.get("config", {})
+        if isinstance(settings.get("activation"), dict) and names.get(settings.get("name")) in KNOWN:
+            settings["activation"] = names[settings["name"]]
+    return json.dumps(config)
 
 
 def _plain(value):
