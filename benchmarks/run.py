@@ -8,9 +8,10 @@
 4. Accuracy against CPU seconds: lesson 05's dense baseline and the seed's CNN, epoch by epoch on all of
    Fashion-MNIST, beside the capstone's reference plan trained the way the grader trains it.
 5. Autograding one submission of lesson 05 and one of the capstone with stock nbgrader.
-6. Validate (the learner's button) on each lesson completed correctly, in learner mode.
-7. Executing each solution notebook top to bottom (lesson 05 in fast mode), as CI does.
-8. Grading a class (benchmarks/grading.py): `convcourse grade` against stock serial nbgrader on 40
+6. The learner's install from the lock: time to a working .venv (first and warm) and its size.
+7. Validate (the learner's button) on each lesson completed correctly, in learner mode.
+8. Executing each solution notebook top to bottom (lesson 05 in fast mode), as CI does.
+9. Grading a class (benchmarks/grading.py): `convcourse grade` against stock serial nbgrader on 40
    submissions, and a class where a tenth of the submissions hang.
 """
 
@@ -140,6 +141,31 @@ def autograding_benchmark() -> None:
                   f" score {course.total_score('student', lesson):g}")
 
 
+def learner_install_benchmark() -> None:
+    """The learner's install as `make lab` does it on a fresh clone: seconds to a working .venv, and its size.
+    Run twice: the first with whatever the package cache holds (cold on a new machine), the second warm."""
+    import shutil
+    import subprocess
+    import sys
+
+    print("\nThe learner's install from the lock (python course.py env learner, as make lab runs it)")
+    for attempt in ("first run", "second run (warm package cache)"):
+        with tempfile.TemporaryDirectory() as folder:
+            clone = Path(folder) / "convcourse"
+            clone.mkdir()
+            for name in ("course.py", "pyproject.toml", "uv.lock", "README.md"):
+                shutil.copy(COURSE_ROOT / name, clone)
+            for name in ("requirements", "convcourse"):
+                shutil.copytree(COURSE_ROOT / name, clone / name, ignore=shutil.ignore_patterns("__pycache__"))
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "course.py", "env", "learner"], cwd=clone, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            seconds = time.perf_counter() - start
+            size = sum(f.stat().st_size for f in (clone / ".venv").rglob("*") if f.is_file() and not f.is_symlink())
+            print(f"  {attempt:<34} {seconds:7.1f} s   .venv {size / 1e9:5.2f} GB  (target: half of 2.4 GB: "
+                  f"{'met' if size <= 1.2e9 else 'MISSED, TensorFlow alone is about 1.25 GB'})")
+
+
 def validate_benchmark() -> None:
     """What the Validate button costs a learner: nbgrader's Validator, configured as `make lab`'s server loads it,
     on each lesson's learner notebook completed correctly (lesson 05 in fast mode, lesson 06 trains)."""
@@ -188,6 +214,7 @@ if __name__ == "__main__":
     conv_layer_benchmark()
     accuracy_against_time_benchmark()
     autograding_benchmark()
+    learner_install_benchmark()
     validate_benchmark()
     notebook_benchmark()
     grading.class_throughput_benchmark()
