@@ -1,9 +1,9 @@
-"""How a failing cell reads in a lesson: the diagnosis first, in a few lines, then where it happened.
+"""How a lesson's kernel reads: a failing cell shows its diagnosis first, and library chatter stays off stderr.
 
-Each lesson's set-up cell calls ``prepare_kernel()``: ``quiet_libraries()`` (below), then
-``show_failures_first()``. From then on, in that kernel (a learner's, or one
-that nbgrader starts for Validate or grading), an error that passes through the course's own code, say an
-``AssertionError`` from a check, is shown as
+Each lesson's set-up cell calls ``prepare_kernel()``: ``quiet_libraries()`` (TensorFlow's start-up lines
+silenced, Python warnings on stdout: nbgrader fails a test cell with any stderr), then ``show_failures_first()``.
+From then on, in that kernel (a learner's, or one that nbgrader starts for Validate or grading), an error
+that passes through the course's own code, say an ``AssertionError`` from a check, is shown as
 
     AssertionError: weighted_sum(patch, kernel) on the 192 pixel returned 732, expected 577: the kernel
     is flipped 180 degrees ...
