@@ -76,8 +76,10 @@ class RestoreLockedCells(OverwriteCells):
             self._restore(nb, order, locked, points)
         nb, resources = super().preprocess(nb, resources)
         for cell in nb.cells:  # nbgrader dropped an id it does not know: the cell is ordinary code now
-            if "nbgrader" in cell.get("metadata", {}) and "grade_id" not in cell.metadata.nbgrader:
-                del cell.metadata["nbgrader"]
+            # (plain dicts, not NotebookNodes, where nbgrader's add_missing_cells made the cell)
+            metadata = cell.get("metadata", {})
+            if "nbgrader" in metadata and "grade_id" not in metadata["nbgrader"]:
+                del metadata["nbgrader"]
                 note(self.log, "a cell with a grade id this lesson does not have is graded as ordinary code")
         return nb, resources
 
