@@ -109,6 +109,7 @@ def write_release(root: Path = COURSE_ROOT) -> list[Path]:
                                                     shallow=False):
                 backups.append(backup_notebook(lesson, root))
             shutil.copytree(Path(fresh) / lesson, root / "notebooks" / lesson, dirs_exist_ok=True)
+    os.utime(root / "notebooks")  # the release folder's time says when it was last regenerated
     return backups
 
 
