@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from .core import MISTAKES, as_numeric, assert_matches, blame_helper, call, random_image, require_function
+from .filters import keras_same_padding
 
 __all__ = ["FOUR_BY_FOUR", "check_pooled_size", "check_pooled_size_all", "check_max_pool2d", "check_avg_pool2d",
            "check_max_pool2d_random", "check_avg_pool2d_random", "tf_pool"]
@@ -86,10 +87,7 @@ def _zero_padded_pool(x, mode, size, stride):
     stride = size if stride is None else stride
     x = np.asarray(x, dtype=np.float64)
     image = x if x.ndim == 3 else x[:, :, None]
-    pads = []
-    for n in image.shape[:2]:
-        total = max((-(-n // stride) - 1) * stride + size - n, 0)
-        pads.append((total // 2, total - total // 2))
+    pads = [keras_same_padding(n, size, stride) for n in image.shape[:2]]
     padded = np.pad(image, pads + [(0, 0)])
     pooled = tf_pool(padded, mode, size, stride, "valid")
     return pooled if x.ndim == 3 else pooled[:, :, 0]
