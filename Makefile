@@ -15,7 +15,7 @@ export CONVCOURSE_OFFLINE_DATA
 # nbgrader runs `alembic` by name: the environment's bin/ must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab instructor test bench release check-release env grade progress reset lock
+.PHONY: lab instructor test bench release check-release env grade feedback report progress reset lock
 
 # Extra JupyterLab options, e.g. make lab LAB_ARGS="--port=8899 --no-browser"
 LAB_ARGS ?=
@@ -38,6 +38,15 @@ bench: $(DEV)
 grade: $(INSTRUCTOR)
 	@test -n "$(LESSON)" || { echo "usage: make grade LESSON=01_one_pixel [ARGS='--students a,b --force']"; exit 2; }
 	$(BIN)/convcourse grade $(LESSON) $(ARGS)
+
+# Your formgrader marks and comments into the students' feedback pages: make feedback LESSON=01_one_pixel
+feedback: $(INSTRUCTOR)
+	@test -n "$(LESSON)" || { echo "usage: make feedback LESSON=01_one_pixel [ARGS=--all]"; exit 2; }
+	$(BIN)/convcourse feedback $(LESSON) $(ARGS)
+
+# How the class did, as an HTML page from the grading records: make report [LESSON=01_one_pixel] [ARGS=--open]
+report: $(INSTRUCTOR)
+	$(BIN)/convcourse report $(LESSON) $(ARGS)
 
 # Where you stand in each lesson, from your saved notebooks: make progress [LESSON=01_one_pixel]
 progress: $(LEARNER)

@@ -13,11 +13,18 @@
 8. Executing each solution notebook top to bottom (lesson 05 in fast mode), as CI does.
 9. Grading a class (benchmarks/grading.py): `convcourse grade` against stock serial nbgrader on 40
    submissions, and a class where a tenth of the submissions hang.
+10. `convcourse report` for a class of 200 (synthetic grading records of lessons 01-04, each student's
+   mistakes and messages taken from tests/corpus/): one lesson's page and the all-lessons page.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -207,6 +214,56 @@ def notebook_benchmark() -> None:
     print(f"  {'all lessons':<24} {total:8.1f} s  (target under 360 s: {'met' if total < 360 else 'MISSED'})")
 
 
+REPORT_LESSONS = ("01_one_pixel", "02_whole_image", "03_pooling", "04_filters_to_layers")
+
+
+def _report_records(root: Path, size: int) -> None:
+    """Records as `convcourse grade` saves them: student i of each lesson is the solution or one corpus mistake
+    (its tests at 0 with a message naming it), every 7th waits for a written-answer mark, every 50th sent a
+    broken file; the gradebook lists the class plus five students who sent nothing."""
+    from nbgrader.api import Gradebook
+
+    from convcourse.checks import MISTAKES
+    from convcourse.grading.jobs import CellResult, GradingResult
+
+    for lesson in REPORT_LESSONS:
+        graded = [(notebooks.nbgrader_meta(c)["grade_id"], float(notebooks.nbgrader_meta(c)["points"]),
+                   not notebooks.nbgrader_meta(c).get("solution"))
+                  for c in notebooks.read(lesson, release=True).cells if notebooks.nbgrader_meta(c).get("grade")]
+        kinds = [None] + [case for case in grading.all_cases() if case.lesson == lesson and not case.correct]
+        for index in range(size):
+            case, student = kinds[index % len(kinds)], f"s{index:03d}"
+            cells = []
+            for name, points, autograded in graded:
+                failed = case is not None and name in case.failing
+                message = f"AssertionError: {name} on a seeded input: {MISTAKES[case.mistake]}" if failed else ""
+                cells.append(CellResult(name, None if not autograded and index % 7 == 0 else 0.0 if failed else points,
+                                        points, autograded, message, case.mistake if failed else ""))
+            outcome = "not a notebook: the file is empty" if index % 50 == 49 else "graded"
+            result = GradingResult(lesson, student, outcome, [], cells, {}, None, 5.0, 400.0, "0" * 64)
+            path = root / "grading" / lesson / "students" / f"{student}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({k: v for k, v in dataclasses.asdict(result).items() if k != "files"}))
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for index in range(size + 5):
+            gradebook.add_student(f"s{index:03d}")
+
+
+def report_benchmark(size: int = 200) -> None:
+    """`convcourse report` as the instructor runs it (a fresh process, imports included), on a class of `size`."""
+    print(f"\nconvcourse report on a class of {size} (synthetic records of {len(REPORT_LESSONS)} lessons)")
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        shutil.copy(COURSE_ROOT / "nbgrader_config.py", root)
+        _report_records(root, size)
+        for title, args in [(f"one lesson ({REPORT_LESSONS[1]})", [REPORT_LESSONS[1]]), ("all lessons", [])]:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "convcourse.cli", "report", *args], cwd=root, check=True,
+                           capture_output=True)
+            elapsed = time.perf_counter() - start
+            print(f"  {title:<28} {elapsed:8.1f} s  (target under 10 s: {'met' if elapsed < 10 else 'MISSED'})")
+
+
 if __name__ == "__main__":
     data.use_offline_data(COURSE_ROOT / ".cache" / "keras")
     correlation_benchmark()
@@ -219,3 +276,4 @@ if __name__ == "__main__":
     notebook_benchmark()
     grading.class_throughput_benchmark()
     grading.hanging_submissions_benchmark()
+    report_benchmark()

@@ -12,16 +12,14 @@ import nbformat
 
 from . import COURSE_ROOT as ROOT
 
-SOLUTIONS = ROOT / "solutions"
-RELEASE = ROOT / "notebooks"
+
+def notebook_path(lesson: str, release: bool = False, root: Path = ROOT) -> Path:
+    """A lesson's source notebook (solutions/) or its learner's release (notebooks/) in a course folder."""
+    return root / ("notebooks" if release else "solutions") / lesson / f"{lesson}.ipynb"
 
 
-def notebook_path(lesson: str, release: bool = False) -> Path:
-    return (RELEASE if release else SOLUTIONS) / lesson / f"{lesson}.ipynb"
-
-
-def read(lesson: str, release: bool = False) -> nbformat.NotebookNode:
-    return nbformat.read(notebook_path(lesson, release), as_version=4)
+def read(lesson: str, release: bool = False, root: Path = ROOT) -> nbformat.NotebookNode:
+    return nbformat.read(notebook_path(lesson, release, root), as_version=4)
 
 
 def nbgrader_meta(cell) -> dict:
@@ -53,15 +51,15 @@ def with_answers(nb, answers: dict[str, str]):
     return nb
 
 
-def completed(lesson: str):
+def completed(lesson: str, root: Path = ROOT):
     """The learner's release notebook with the instructor's answers typed into every answer cell, code and
     written (the mark scheme left out): what a learner who did everything right has in front of them."""
     import re
 
     answers = {nbgrader_meta(c)["grade_id"]: re.sub(r"(?s)=== BEGIN MARK SCHEME ===.*?=== END MARK SCHEME ===\s*",
                                                    "", c.source)
-               for c in read(lesson).cells if nbgrader_meta(c).get("solution")}
-    return with_answers(read(lesson, release=True), answers)
+               for c in read(lesson, root=root).cells if nbgrader_meta(c).get("solution")}
+    return with_answers(read(lesson, release=True, root=root), answers)
 
 
 def definitions(nb) -> dict:

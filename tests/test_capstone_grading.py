@@ -65,7 +65,6 @@ def _answers(**changes: str) -> dict[str, str]:
 
 STUDENTS = {
     "reference": (_answers(), {"capstone_rules": 2, "stop_callback": 2, "capstone_accuracy": 5}),
-    "untouched": (None, {"capstone_rules": 0, "stop_callback": 0, "capstone_accuracy": 0}),
     "over_budget": (_answers(build_model=OVER_BUDGET_MODEL),
                     {"capstone_rules": 0, "stop_callback": 2, "capstone_accuracy": 0}),
     "diverging": (_answers(build_model=DIVERGING_MODEL),
@@ -82,9 +81,12 @@ def graded(tmp_path_factory, artifacts):
     course = Course(tmp_path_factory.mktemp("capstone"), (LESSON,))
     release = course.release_notebook(LESSON)
     for student, (answers, _) in STUDENTS.items():
-        course.submit(student, LESSON, release if answers is None else notebooks.with_answers(release, answers))
-    result = convcourse_grade(course.root, LESSON, "--jobs", "2")  # nbgrader's autograde and feedback per student
+        course.submit(student, LESSON, notebooks.with_answers(release, answers))
+    # nbgrader's autograde and feedback per student, after the canary: the reference trained to full marks and
+    # the untouched release given none, in the students' conditions (convcourse/grading/canary.py)
+    result = convcourse_grade(course.root, LESSON, "--jobs", "2")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "Canary: the reference solution earns every automatic point and the release none." in result.stdout
     shutil.copytree(course.root / "autograded", artifacts / "capstone-autograded", dirs_exist_ok=True)
     return course
 

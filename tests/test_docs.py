@@ -78,7 +78,7 @@ def test_every_documented_make_target_and_course_py_command_exists():
 
 
 def test_grading_records_and_secrets_are_git_ignored():
-    paths = ["grading/recheck-secret", "grading/01_one_pixel/grades.csv", "grading/01_one_pixel/students/a.json",
+    paths = ["grading/recheck-secret", "grading/01_one_pixel/test-results.csv", "grading/01_one_pixel/students/a.json",
              "grades.csv", "gradebook.db", "submitted/a/01_one_pixel/01_one_pixel.ipynb", "feedback/a/x.html",
              "autograded/a/x.ipynb", "backups/01_one_pixel/01_one_pixel-20260101-000000.ipynb"]
     result = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=COURSE_ROOT, capture_output=True,

@@ -77,7 +77,7 @@ def gradebook_scores(root: Path) -> dict[str, dict[str, float | None]]:
 
 
 def csv_rows(root: Path) -> list[dict[str, str]]:
-    with open(root / "grading" / LESSON / "grades.csv", newline="") as handle:
+    with open(root / "grading" / LESSON / "test-results.csv", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -234,6 +234,7 @@ def test_notebooks_exported_from_a_learning_platform_are_imported_and_graded(gra
     run = convcourse_grade(ours.root, "--from", str(export), "--students", "zoe")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Imported 2 submissions" in run.stdout and "bad name!.ipynb: cannot tell the student id" in run.stdout
+    assert f"expected <student>.ipynb or <student>_{LESSON}.ipynb" in run.stdout
     assert (ours.root / "submitted" / "zoe" / LESSON / "timestamp.txt").exists()
     assert not (ours.root.parent / "escape.ipynb").exists()
     assert sum(gradebook_scores(ours.root)["zoe"][t] for t in TESTS) == 6
@@ -256,3 +257,44 @@ def test_import_keeps_the_latest_file_of_a_student_and_never_changes_the_export(
     assert imported.students == ["dan"] and "latest" in imported.problems[0]
     assert (tmp_path / "course" / "submitted" / "dan" / LESSON / f"{LESSON}.ipynb").read_text() == "new"
     assert (export / "dan.ipynb").read_text() == "old"
+
+
+def interrupt_when(course_root: Path, ready, *args: str) -> subprocess.CompletedProcess:
+    """`convcourse grade` started as from a terminal, then Ctrl-C (SIGINT to its process group) once ready()."""
+    process = subprocess.Popen([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--jobs", "1", *args],
+                               cwd=course_root, env=nbgrader_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not ready(process) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    family = psutil.Process(process.pid).children(recursive=True)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    _, alive = psutil.wait_procs(family, timeout=30)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "grading processes outlived Ctrl-C"
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def test_ctrl_c_says_how_to_go_on_and_prints_no_traceback(tmp_path):
+    course = Course(tmp_path / "course", (LESSON,))
+    submit_all(course, {"p1": solved(), "p2": solved(), "p3": notebooks.read(LESSON, release=True)})
+    assert convcourse_grade(course.root).returncode == 0
+    records = course.root / "grading" / LESSON / "students"
+    started = time.time()
+
+    def one_regraded(process) -> bool:
+        return any(path.stat().st_mtime > started for path in records.glob("*.json"))
+
+    forced = interrupt_when(course.root, one_regraded, "--force")
+    assert forced.returncode == 130 and "Traceback" not in forced.stderr, forced.stderr
+    left = sorted(path.stem for path in records.glob("*.json") if path.stat().st_mtime <= started)
+    assert left, "Ctrl-C came before the last student"
+    # As it is, --force would grade everyone again: the hint names the students the run did not reach.
+    assert f"run the same command with --students {','.join(left)}" in forced.stderr
+
+    def server_starting(process) -> bool:
+        return any("forkserver" in " ".join(p.cmdline()) for p in psutil.Process(process.pid).children())
+
+    early = interrupt_when(course.root, server_starting, "--force")
+    assert early.returncode == 130 and "Traceback" not in early.stderr, early.stderr
+    assert "Interrupted" in early.stderr

@@ -298,7 +298,7 @@ def test_gradebook_is_consistent_with_the_records_and_csv(hostile_class):
     for name, record in records.items():
         cells = {cell["name"]: cell["points"] for cell in record["cells"]}
         assert (cells[WEIGHTED], cells[FILTER]) == scores[name], name
-    rows = (course.root / "grading" / LESSON / "grades.csv").read_text().splitlines()
+    rows = (course.root / "grading" / LESSON / "test-results.csv").read_text().splitlines()
     assert len(rows) == 1 + 3 * len(records)
 
 

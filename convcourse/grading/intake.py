@@ -38,7 +38,9 @@ def import_submissions(course_root: Path, lesson: str, export: Path) -> Imported
     for item in sorted(exported, key=lambda f: f.modified):
         student = student_id(item.name, lesson)
         if student is None:
-            problems.append(f"{item.name}: cannot tell the student id from this file name")
+            problems.append(f"{item.name}: cannot tell the student id from this file name (expected "
+                            f"<student>.ipynb or <student>_{lesson}.ipynb, the id made of letters, digits and . _ @ -, "
+                            f"starting with a letter or digit, at most 128 characters)")
         elif item.content is None:
             problems.append(f"{item.name}: larger than {MAX_SUBMISSION_BYTES >> 20} MB, not imported")
         else:

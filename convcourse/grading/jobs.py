@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,17 @@ _FORKS.set_forkserver_preload(["convcourse.grading.run_nbgrader", "convcourse.gr
 MEGABYTE = 1 << 20
 # Set by the command when the instructor presses Ctrl-C: every running job stops its processes.
 STOP = threading.Event()
+
+
+def start_job_server() -> None:
+    """Start the forkserver now, deaf to Ctrl-C while it preloads (seconds): the command stops the jobs
+    itself (STOP), and a KeyboardInterrupt in the server's imports would only print a traceback.
+    Call from the main thread; each job restores the usual Ctrl-C (run_nbgrader.grade_in_process)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class CellResult:
     autograded: bool                # a test cell (True) or a manually graded answer (False)
     message: str = ""               # the first line of the error the test raised, whole (up to MESSAGE_LIMIT)
     mistake: str = ""               # the misconception the message names (a key of convcourse.checks.MISTAKES)
+    marked: bool = False            # the points are the instructor's (formgrader), read back from the gradebook
 
 
 @dataclass

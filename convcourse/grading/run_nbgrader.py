@@ -77,6 +77,8 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    # Ctrl-C as usual from here on, its traceback in the log (the server was started deaf to it: jobs.py)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
         try:
             start_zygote(environment[ZYGOTE_ENV])
