@@ -1,36 +1,71 @@
 """Pieces of the grading core, unit by unit (no nbgrader run, no kernel):
 
-- the re-check outside the kernel reproduces nbgrader's test idioms faithfully, against a fake kernel: names
-  a test cell uses inside a lambda, a nested function or a comprehension are the student's too (Python looks
-  those up in the globals, so the re-check's namespace must be the globals, not only the locals);
+- the re-check outside the kernel reproduces nbgrader's test idioms faithfully, against a fake kernel (a
+  namespace served by the kernel side's own remote.answer): names a test cell uses inside a lambda, a nested
+  function or a comprehension are the student's too (Python looks those up in the globals, so the re-check's
+  namespace must be the globals, not only the locals); a helper the test deletes is gone for the student's
+  functions too, until the test puts it back;
+- a test the re-check cannot reproduce (it reads the kernel's own state, or puts a stand-in for a student's
+  helper) keeps its kernel verdict, decided on the test's source alone;
 - RestoreLockedCells restores in place: a locked cell keeps its nbformat id and tags.
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from convcourse.grading import remote
+from convcourse.grading.idioms import kernel_verdict_reason
 from convcourse.grading.recheck import Recheck
 
-KERNEL = {"fun": lambda x: 2 * x, "squares": lambda n: [i * i for i in range(1, n + 1)], "answer": 42}
+NOTEBOOK = """
+def fun(x):
+    return 2 * x
+
+def squares(n):
+    return [i * i for i in range(1, n + 1)]
+
+def sum_of_squares(n):
+    return sum(squares(n))
+
+answer = 42
+"""
+# nbgrader's own "does the answer reuse the helper?" test (its tests' test-hidden-tests.ipynb)
+USES_SQUARES = '''"""Check that sum_of_squares relies on squares."""
+orig_squares = squares
+del squares
+try:
+    sum_of_squares(1)
+except NameError:
+    pass
+else:
+    raise AssertionError("sum_of_squares does not use squares")
+finally:
+    squares = orig_squares
+'''
 
 
-def fake_kernel(request: dict) -> dict:
-    """What the student's kernel answers (convcourse.grading.remote.answer), for the names in KERNEL."""
-    if "describe" in request:
-        value = KERNEL.get(request["describe"])
-        if value is None:
-            return {"kind": "missing"}
-        return {"kind": "function"} if callable(value) else {"kind": "value", "value": remote.encode(value)}
-    function = KERNEL[request["call"]]
-    args = [remote.decode(a) for a in request["args"]]
-    return {"value": remote.encode(function(*args))}
+def student_kernel(source: str = NOTEBOOK) -> dict:
+    kernel: dict = {}
+    exec(source, kernel)
+    return kernel
+
+
+def served_by(kernel: dict):
+    """The fake kernel: requests answered by remote.answer, the code a real kernel runs, on ``kernel``."""
+    return lambda request: json.loads(remote.answer(json.dumps(request), kernel))
 
 
 @pytest.fixture
-def recheck() -> Recheck:
-    return Recheck(["import math"], fake_kernel, offset=1)
+def kernel() -> dict:
+    return student_kernel()
+
+
+@pytest.fixture
+def recheck(kernel) -> Recheck:
+    return Recheck(["import math"], served_by(kernel), offset=1)
 
 
 @pytest.mark.parametrize("source", [
@@ -52,6 +87,58 @@ def test_a_wrong_answer_still_fails_and_an_unknown_name_is_a_name_error(recheck)
 
 def test_a_test_cells_last_expression_is_its_value(recheck):
     assert recheck.run("fun(1.5) + 1") == (None, 4.0, "")
+
+
+def test_a_deleted_helper_is_gone_for_the_students_functions_until_the_test_puts_it_back(kernel, recheck):
+    assert recheck.run(USES_SQUARES)[0] is None
+    assert kernel["sum_of_squares"](3) == 14  # the kernel has its helper back
+    assert recheck.run(USES_SQUARES + "assert sum_of_squares(2) == 5")[0] is None
+    assert recheck.run("del squares\nsquares(2)")[0].startswith("NameError")
+
+
+def test_an_answer_that_does_not_reuse_the_helper_still_fails_the_helper_test():
+    reimplemented = NOTEBOOK.replace("sum(squares(n))", "sum(i * i for i in range(1, n + 1))")
+    recheck = Recheck([], served_by(student_kernel(reimplemented)), offset=1)
+    assert recheck.run(USES_SQUARES)[0] == "AssertionError: sum_of_squares does not use squares"
+
+
+def test_a_helper_the_kernels_run_of_the_test_deleted_for_good_is_no_error_in_the_recheck():
+    """The re-check runs after the kernel's run of the test, which left the kernel without the helper."""
+    kernel = student_kernel()
+    del kernel["squares"]
+    recheck = Recheck([], served_by(kernel), offset=1)
+    assert recheck.run("del squares\ntry:\n    sum_of_squares(1)\nexcept NameError:\n    pass\n"
+                       "else:\n    raise AssertionError('does not use squares')")[0] is None
+
+
+@pytest.mark.parametrize("source", [
+    USES_SQUARES,
+    "assert (lambda: fun(-4))() == -8",
+    "result = squares(3)\nresult = result + [16]\nfor _ in range(2):\n    assert result[-1] == 16",
+    "import numpy as np\nassert np.allclose(fun(np.ones(2)), 2)",
+    "assert 'shape' not in dir(answer)",
+])
+def test_the_recheck_reproduces_nbgraders_idioms(source):
+    assert kernel_verdict_reason(source) is None
+
+
+@pytest.mark.parametrize("source, reason", [
+    ("assert 'squares' in globals()", "reads the kernel's own state (globals)"),
+    ("assert 'squares' in dir()", "reads the kernel's own state (dir)"),
+    ("assert get_ipython().user_ns['answer'] == 42", "reads the kernel's own state (get_ipython)"),
+    ("%time squares(3)", "reads the kernel's own state (get_ipython)"),
+    ("assert 'def squares' in In[-2]", "reads the kernel's own state (In)"),
+    ("def reset():\n    global answer\n    answer = 0\nreset()", "binds answer from inside a function (global)"),
+    ("saved = squares\nsquares = lambda n: [0] * n\nassert sum_of_squares(3) == 0\nsquares = saved",
+     "replaces the notebook's squares with a stand-in"),
+])
+def test_a_test_that_needs_more_of_the_kernel_than_its_names_keeps_its_kernel_verdict(source, reason):
+    from convcourse.grading.preprocessors import ResilientExecute
+    from nbformat.v4 import new_code_cell
+
+    assert kernel_verdict_reason(source) == reason
+    cell = new_code_cell(source, metadata={"nbgrader": {"grade_id": "inspects_kernel"}})
+    assert not ResilientExecute()._reproducible(cell)
 
 
 def test_restored_locked_cells_keep_their_id_and_tags_and_missing_ones_get_an_id():

@@ -21,16 +21,17 @@ import json
 import os
 import re
 
+import nbformat
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, Execute, OverwriteCells
 from traitlets import List, Unicode
 
 from ..failures import wrapped
+from .idioms import kernel_verdict_reason
 from .remote import is_number
 from .recheck import Recheck, Unverifiable, reply_from_user_expression, secret_offset
 
@@ -75,8 +76,11 @@ class RestoreLockedCells(OverwriteCells):
             points = {cell.name: cell.max_score for cell in source_nb.grade_cells}
             self._restore(nb, order, locked, points)
         nb, resources = super().preprocess(nb, resources)
+        # nbgrader's add_missing_cells adds plain dicts without an id: make them cells like the others
+        nb.cells = [cell if isinstance(cell.get("metadata"), NotebookNode) else nbformat.from_dict(cell)
+                    for cell in nb.cells]
+        _give_ids(nb)
         for cell in nb.cells:  # nbgrader dropped an id it does not know: the cell is ordinary code now
-            # (plain dicts, not NotebookNodes, where nbgrader's add_missing_cells made the cell)
             metadata = cell.get("metadata", {})
             if "nbgrader" in metadata and "grade_id" not in metadata["nbgrader"]:
                 del metadata["nbgrader"]
@@ -115,6 +119,7 @@ class RestoreLockedCells(OverwriteCells):
         for cell in nb.cells:
             if _grade_id(cell) in locked:
                 self._restore_into(cell, locked[_grade_id(cell)], points.get(_grade_id(cell)))
+        _give_ids(nb)
 
     @staticmethod
     def _in_place(nb, name: str, rank: dict[str, int]) -> bool:
@@ -134,7 +139,7 @@ class RestoreLockedCells(OverwriteCells):
     @staticmethod
     def _restore_into(cell, source_cell, max_score) -> None:
         """Make ``cell`` the instructor's locked cell again, in place: its nbformat id and its other metadata
-        (tags, say) stay; a restored missing cell gets a fresh id."""
+        (tags, say) stay."""
         nbgrader = {"grade": max_score is not None, "grade_id": source_cell.name, "locked": True,
                     "schema_version": 3, "solution": False, "task": False}
         if max_score is not None:
@@ -147,8 +152,6 @@ class RestoreLockedCells(OverwriteCells):
         else:
             for key in ("outputs", "execution_count"):
                 cell.pop(key, None)
-        if "id" not in cell:
-            cell.id = new_code_cell().id  # nbformat's random id, as a new cell would have
         cell.metadata.nbgrader["checksum"] = utils.compute_checksum(cell)
 
     @staticmethod
@@ -175,6 +178,7 @@ class ResilientExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._restarts = 0
         self._gave_up = False
+        self._abandoned = set()  # ids of cells whose kernel was given up on
         self._recheck = None
         self._offset = secret_offset((resources or {}).get("nbgrader", {}).get("assignment", ""))
         return super().preprocess(nb, resources, km)
@@ -184,9 +188,20 @@ class ResilientExecute(Execute):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         is_test = cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution")
         passed = not any(output.get("output_type") == "error" for output in cell.get("outputs", []))
-        if is_test and passed and not self._gave_up and meta.get("grade_id") not in self.kernel_verdict_only:
+        if is_test and passed and not self._gave_up and self._reproducible(cell):
             self._recheck_outside_kernel(cell, index)
         return cell, resources
+
+    def _reproducible(self, cell) -> bool:
+        """Whether the re-check can reproduce this test; otherwise its kernel verdict stands, as in stock nbgrader.
+        Decided on the test's source, restored from the gradebook, never on anything the student wrote."""
+        if _grade_id(cell) in self.kernel_verdict_only:
+            return False
+        reason = kernel_verdict_reason(cell.source)
+        if reason:
+            note(self.log, f"test '{_grade_id(cell)}' keeps its kernel verdict: its source {reason}, "
+                           "which the re-check cannot reproduce outside the kernel")
+        return reason is None
 
     def _recheck_outside_kernel(self, cell, index: int) -> None:
         if self._recheck is None:
@@ -232,11 +247,28 @@ class ResilientExecute(Execute):
                 ename, what = "KernelDied", "the kernel died while this cell ran (os._exit, a crash or the memory limit)"
             else:
                 ename, what = "CellTimeoutError", f"this cell ran longer than the {self.timeout} s limit and was stopped"
+            # nbclient leaves this cell's output reader running on the old kernel: shut it out, or the
+            # old kernel's KeyboardInterrupt at shutdown lands in the cell as a second error
+            self._abandoned.add(id(cell))
             cell.outputs.append(_error(ename, f"{what}; it earns no points"))
             where = f"cell {cell_index + 1}" + (f" ({_grade_id(cell)})" if _grade_id(cell) else "")
             note(self.log, f"{ename} in {where}: {what}; grading went on in a fresh kernel")
             await self._fresh_kernel_replaying(cell_index)
             return cell
+
+    def process_message(self, msg, cell, cell_index):
+        if id(cell) in self._abandoned:
+            raise CellExecutionComplete()  # ends the old kernel's output reader; the message is dropped
+        return super().process_message(msg, cell, cell_index)
+
+    def on_cell_executed(self, **kwargs):
+        # With interrupt_on_timeout, the kernel answers nbclient's interrupt with a KeyboardInterrupt; the
+        # timeout error that nbgrader adds is the one that says what happened.
+        timed_out = kwargs["execute_reply"]["content"].get("ename") == (self.error_on_timeout or {}).get("ename")
+        if timed_out:
+            cell = kwargs["cell"]
+            cell.outputs = [o for o in cell.outputs if o.get("ename") != "KeyboardInterrupt"]
+        super().on_cell_executed(**kwargs)
 
     # nbconvert calls the synchronous wrapper, which nbclient binds to its own coroutine: bind ours.
     execute_cell = run_sync(async_execute_cell)
@@ -259,6 +291,22 @@ class ResilientExecute(Execute):
         except (DeadKernelError, CellTimeoutError, TimeoutError):
             self._gave_up = True
             note(self.log, "the kernel failed again while earlier cells were rerun; the cells after that were not run")
+
+
+def _give_ids(nb) -> None:
+    """A cell put back without an id gets one made from its grade id: the same in every run and for every
+    student. Notebooks older than format 4.5 have no cell ids and get none."""
+    if (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) < (4, 5):
+        return
+    taken = {cell.get("id") for cell in nb.cells}
+    for cell in nb.cells:
+        if not cell.get("id"):
+            base = re.sub(r"[^A-Za-z0-9_-]", "-", _grade_id(cell) or "cell")[:56]
+            new, copies = base, 1
+            while new in taken:
+                new, copies = f"{base}-{copies}", copies + 1
+            cell["id"] = new
+            taken.add(new)
 
 
 def _is_locked_given(cell) -> bool:

@@ -23,6 +23,7 @@ import json
 import types
 
 from . import remote
+from .idioms import python_source
 
 
 class Unverifiable(Exception):
@@ -34,6 +35,12 @@ class KernelSide:
 
     def __init__(self, request):
         self._request = request  # sends one JSON request to the kernel, returns the decoded JSON reply
+        self.hidden: set[str] = set()  # names the running test deleted: the student's functions must not see them
+
+    def _send(self, request: dict) -> dict:
+        if "call" in request and self.hidden:
+            request = {**request, "hidden": sorted(self.hidden)}
+        return self._request(request)
 
     def lookup(self, name: str):
         reply = self._request({"describe": name})
@@ -41,7 +48,7 @@ class KernelSide:
         if kind == "missing":
             raise KeyError(name)
         if kind == "function":
-            return RemoteFunction(name, self._request)
+            return RemoteFunction(name, self._send)
         if kind == "value":
             return remote.decode(reply["value"])
         raise Unverifiable(f"{name} is a {reply.get('what') or kind}, which cannot be re-checked outside the kernel")
@@ -86,18 +93,32 @@ class UncheckableObject:
 class _Namespace(dict):
     """A test cell's globals: the grader's names (set-up imports, the checks) first; anything else is looked
     up in the student's kernel. As the globals, not just the locals, it also answers for names used inside
-    the test's lambdas, nested functions and comprehensions (Python looks those up in the globals)."""
+    the test's lambdas, nested functions and comprehensions (Python looks those up in the globals).
+
+    ``del name`` (nbgrader's "delete the helper, the answer must now fail" idiom) hides the name from the
+    student's functions too, until the test binds it again (puts back the original it saved). The kernel
+    no longer has a name the test deleted in its own run without putting it back, so deleting a name
+    that is not there is not an error here: the test passed in the kernel, so it was there then."""
 
     def __init__(self, trusted: dict, kernel: KernelSide):
         super().__init__(trusted)
         self._kernel = kernel
+        kernel.hidden = set()
 
     def __missing__(self, name):
-        if hasattr(builtins, name):
-            raise KeyError(name)  # Python then finds it among the builtins
+        if hasattr(builtins, name) or name in self._kernel.hidden:
+            raise KeyError(name)  # a builtin: Python then finds it there; a deleted name: NameError
         value = self._kernel.lookup(name)
-        self[name] = value
+        super().__setitem__(name, value)
         return value
+
+    def __setitem__(self, name, value):
+        self._kernel.hidden.discard(name)
+        super().__setitem__(name, value)
+
+    def __delitem__(self, name):
+        self.pop(name, None)
+        self._kernel.hidden.add(name)
 
 
 class SecretSeeds(types.ModuleType):
@@ -153,7 +174,7 @@ class Recheck:
         from convcourse.checks.capstone import training_by_grader  # the capstone trains here, for real
 
         namespace = _Namespace(self.globals, self.kernel)
-        body = ast.parse(source).body
+        body = ast.parse(python_source(source)).body
         last = body.pop() if body and isinstance(body[-1], ast.Expr) else None
         printed = io.StringIO()
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import contextlib
 import io
 import json
 import numbers
@@ -123,7 +124,8 @@ def _keras_model(description: dict):
 # --- inside the student's kernel -----------------------------------------------------------------------
 
 def answer(request_json: str, namespace: dict | None = None) -> str:
-    """Serve one request from the grader: {"describe": name} or {"call": name, "args": [...], "kwargs": {...}}."""
+    """Serve one request from the grader: {"describe": name} or {"call": name, "args": [...], "kwargs": {...}},
+    the latter with "hidden": the names the test deleted, which the function must not see."""
     if namespace is None:
         from IPython import get_ipython
 
@@ -135,13 +137,24 @@ def answer(request_json: str, namespace: dict | None = None) -> str:
         function = namespace[request["call"]]
         args = [decode(item) for item in request.get("args", [])]
         kwargs = {key: decode(item) for key, item in request.get("kwargs", {}).items()}
-        result = function(*args, **kwargs)
+        with _without(namespace, request.get("hidden", [])):
+            result = function(*args, **kwargs)
     except Exception as error:  # the student's function raised: the grader decides what that means
         return json.dumps({"raised": type(error).__name__, "message": str(error)[:2000]})
     try:
         return json.dumps({"value": encode(result)})
     except NotData as error:
         return json.dumps({"not_data": str(error)})
+
+
+@contextlib.contextmanager
+def _without(namespace: dict, names: list[str]):
+    """While the student's function runs, the names the test deleted are gone, as in the test's own run."""
+    removed = {name: namespace.pop(name) for name in names if name in namespace}
+    try:
+        yield
+    finally:
+        namespace.update(removed)
 
 
 def _describe(namespace: dict, name: str) -> dict:
