@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 import zipfile
 from pathlib import Path
 
@@ -129,8 +131,8 @@ def test_each_student_loses_exactly_the_points_of_their_mistakes(graded):
 
 def test_csv_has_one_row_per_student_and_graded_cell_with_the_mistake_named(graded):
     rows = csv_rows(graded[0].root)
-    assert list(rows[0]) == ["student", "lesson", "test", "points", "max_points", "passed", "mistake", "message",
-                             "outcome", "notes"]
+    assert list(rows[0]) == ["student", "lesson", "test", "points", "max_points", "passed", "marked_by", "mistake",
+                             "message", "outcome", "notes"]
     # The tests in the notebook's order, not alphabetical (filter_pixel... would come first).
     assert [row["test"] for row in rows if row["student"] == "alice"] == [*TESTS, WRITTEN]
     assert len(rows) == len(class_of_twelve()) * 3
@@ -149,12 +151,29 @@ def test_csv_has_one_row_per_student_and_graded_cell_with_the_mistake_named(grad
     assert broken["outcome"].startswith("not a notebook") and "JSON" in broken["outcome"]
 
 
-def test_feedback_html_for_every_student_who_could_be_run(graded):
+def test_feedback_html_for_every_student_and_why_when_not_graded(graded):
     ours = graded[0]
     for student in class_of_twelve():
-        feedback = ours.root / "feedback" / student / LESSON / f"{LESSON}.html"
-        assert feedback.exists() == (student != "truncated"), student
+        assert (ours.root / "feedback" / student / LESSON / f"{LESSON}.html").exists(), student
     assert "Score: 6.0" in ours.feedback_html("alice", LESSON)
+    unreadable = ours.feedback_html("truncated", LESSON)
+    assert "could not be graded: <strong>not a notebook: the file is not valid JSON" in unreadable
+
+
+def test_the_progress_line_is_redrawn_whole_on_a_terminal():
+    from convcourse.grading.command import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    progress = Progress(3, stream=terminal)
+    progress.started -= 61  # the first update: "ETA 2m02s"; the last: "ETA 0s", shorter
+    for student in ("a", "b", "c"):
+        progress.update(types.SimpleNamespace(outcome="graded", student=student))
+    redraws = terminal.getvalue().split("\r")[1:]
+    assert len(redraws) == 3 and all(line.endswith("\033[K") for line in redraws), "the rest of a longer line is cleared"
 
 
 def test_summary_names_every_student_and_what_happened(graded):
