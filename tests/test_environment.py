@@ -72,3 +72,19 @@ def test_notebooks_are_committed_without_outputs():
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, f"{path} has outputs"
+
+
+def test_xdist_groups_keep_a_module_on_one_worker(tmp_path):
+    """make test relies on xdist_group marks to build each expensive fixture (a graded class, a server) once;
+    pytest 9.2 with pytest-xdist 3.8 silently ignores them (pytest-dev/pytest-xdist#1386)."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_grouped.py").write_text(
+        "import pytest\npytestmark = pytest.mark.xdist_group('one')\n"
+        "@pytest.mark.parametrize('i', range(6))\ndef test_grouped(i):\n    pass\n")
+    (tmp_path / "test_free.py").write_text(
+        "import pytest, time\n@pytest.mark.parametrize('i', range(6))\ndef test_free(i):\n    time.sleep(0.2)\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    workers = {line.split()[0] for line in run.stdout.splitlines() if "PASSED test_grouped.py" in line}
+    assert len(workers) == 1, f"the grouped tests ran on {sorted(workers)}"
