@@ -15,7 +15,7 @@ export CONVCOURSE_OFFLINE_DATA
 # nbgrader runs `alembic` by name: the environment's bin/ must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab instructor test bench release check-release env grade feedback report progress reset lock
+.PHONY: lab play instructor test bench release check-release env grade feedback report progress reset lock
 
 # Extra JupyterLab options, e.g. make lab LAB_ARGS="--port=8899 --no-browser"
 LAB_ARGS ?=
@@ -23,6 +23,10 @@ LAB_ARGS ?=
 # The learner's JupyterLab: lessons and Validate, nothing of the instructor's (convcourse/lab.py).
 lab: $(LEARNER)
 	$(BIN)/python -m convcourse.lab $(LAB_ARGS)
+
+# Every widget of the course in one notebook (playground.ipynb), on the reference computation: no exercise needed.
+play: $(LEARNER)
+	$(BIN)/python -m convcourse.lab --play $(LAB_ARGS)
 
 # The instructor's JupyterLab: formgrader (Nbgrader menu), Create Assignment, course and assignment lists.
 instructor: $(INSTRUCTOR)

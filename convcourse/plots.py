@@ -226,3 +226,56 @@ def confusion_matrices(true_labels, predictions: Mapping[str, np.ndarray], class
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
     return figure
+
+
+# --- Pictures for the widgets: pixel-exact, proportional, on a stated colour scale -----------------------------
+
+MARK = (245, 166, 35)  # orange: where a learner's result differs from the reference
+
+
+def pixel_scale(shape: tuple[int, ...], size: int = 256) -> int:
+    """Screen pixels per array pixel so that ``shape`` is drawn about ``size`` across, never shrunk: one scale
+    shared by a map and its pooled version draws the pooled one smaller, as it is."""
+    return max(1, size // max(shape[:2]))
+
+
+def colour_scale(values: np.ndarray) -> tuple[float, float, str]:
+    """(low, high, colour map) that tell the truth about ``values``: grey from 0 (black) to the largest value
+    (white) when nothing is negative; a diverging map centred on 0 (blue below, red above) when some are."""
+    values = np.asarray(values, dtype=float)
+    low, high = float(values.min()), float(values.max())
+    if low < 0:
+        reach = max(-low, high) or 1.0
+        return -reach, reach, "RdBu_r"
+    return 0.0, high if high > 0 else 1.0, "gray"
+
+
+def _colours(values: np.ndarray, low: float, high: float, cmap: str) -> np.ndarray:
+    """(H, W, 3) uint8 colours of ``values`` on the scale low..high of matplotlib's colour map ``cmap``."""
+    from matplotlib import colormaps
+
+    fraction = np.clip((np.asarray(values, dtype=float) - low) / (high - low), 0.0, 1.0)
+    table = (colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).round().astype(np.uint8)
+    return table[np.rint(fraction * 255).astype(np.intp)]
+
+
+def map_png(values: np.ndarray, scale: int, low: float, high: float, cmap: str = "gray",
+            marked: np.ndarray | None = None) -> bytes:
+    """A 2-D array as an RGB PNG, each value a sharp ``scale`` x ``scale`` block coloured on low..high;
+    pixels where ``marked`` is True are painted orange (``MARK``)."""
+    rgb = _colours(values, low, high, cmap)
+    if marked is not None:
+        rgb[np.asarray(marked, dtype=bool)] = MARK
+    return grey_png(rgb.repeat(scale, axis=0).repeat(scale, axis=1))
+
+
+def colour_bar_html(low: float, high: float, cmap: str = "gray", width: int = 200) -> str:
+    """A colour bar as HTML (a CSS gradient with its end values and, for a diverging scale, 0 in the middle)."""
+    stops = _colours(np.linspace(low, high, 11), low, high, cmap)
+    gradient = ", ".join(f"rgb({r},{g},{b})" for r, g, b in stops)
+    middle = ('<span style="position: absolute; left: 50%; transform: translateX(-50%)">0</span>'
+              if low < 0 < high else "")
+    return (f'<div class="convcourse-colour-bar" style="width: {width}px; font: 11px monospace">'
+            f'<div style="height: 10px; border: 1px solid #999; background: linear-gradient(to right, {gradient})"></div>'
+            f'<div style="position: relative; height: 1.2em"><span style="position: absolute; left: 0">{low:.4g}</span>'
+            f'{middle}<span style="position: absolute; right: 0">{high:.4g}</span></div></div>')

@@ -264,7 +264,9 @@ def layer_stack(input_shape, layers):
         for value in numbers_:
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{where}: sizes and counts must be whole numbers of at least 1, got {value!r}.")
-        if kind in ("conv", "pool", "flatten") and flat:
+        if kind == "flatten" and flat:
+            raise ValueError(f"{where} flattens a second time: the stack is already flat; remove one ('flatten',).")
+        if kind in ("conv", "pool") and flat:
             raise ValueError(f"{where} comes after the image was flattened; convolution and pooling need the "
                              f"(height, width, channels) grid, so put them before ('flatten',).")
         if kind == "dense" and not flat:

@@ -3,11 +3,21 @@
 Each function takes its data as arguments and returns a widget whose controls
 are attributes (``stepper.slider``, ``playground.cells``...), so tests drive them
 from Python exactly as a learner drives them with the mouse.
+
+Every widget works before the lesson's exercises: it computes with a reference
+(NumPy, SciPy or Keras, never the lesson's solutions) and says so in its
+``notice``. Given ``yours=globals()`` from a lesson, it looks up the learner's
+function by name at every update, so an answer counts as soon as its cell has run;
+from then on the widget shows the learner's result beside the reference, with any
+difference marked. An update that fails says why in ``problem``, in a sentence, and
+clears the outputs it would have replaced, so nothing stale stays on the page.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import ipywidgets as w
@@ -17,6 +27,116 @@ from scipy import ndimage
 from . import data, plots, validate
 
 _HIGHLIGHT = "#f5a623"
+
+
+# --- Shared by every widget: whose numbers are shown, and updates that fail in the widget ------------------------
+
+
+class Refused(ValueError):
+    """An input the widget cannot show; the message says why and what to do instead."""
+
+
+def _find(yours, name: str) -> Callable | None:
+    """The learner's function ``name``: ``yours`` itself if it is a function, else looked up in ``yours`` (the
+    notebook's globals() or a dict) now, so a cell run since the widget appeared counts; None if absent."""
+    if callable(yours):
+        return yours
+    found = yours.get(name) if isinstance(yours, Mapping) else None
+    return found if callable(found) else None
+
+
+@dataclass
+class _Attempt:
+    """What calling the learner's function gave: ``state`` is 'missing', 'stub', 'failed' or 'ok'."""
+
+    state: str
+    result: object = None
+    error: Exception | None = None
+
+
+def _attempt(function: Callable | None, *args, **kwargs) -> _Attempt:
+    if function is None:
+        return _Attempt("missing")
+    try:
+        return _Attempt("ok", function(*args, **kwargs))
+    except NotImplementedError:  # the release's stub
+        return _Attempt("stub")
+    except Exception as error:  # noqa: BLE001 - the learner's code: its error is shown, not raised
+        return _Attempt("failed", error=error)
+
+
+def _error_text(error: BaseException) -> str:
+    message = str(error).strip()
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _notice(reference: str, name: str, offered: bool, attempt: _Attempt, comparison: str = "") -> str:
+    """The line that says whose computation the widget shows: the reference's, or the learner's beside it."""
+    code = f"<code>{html.escape(name)}</code>"
+    if attempt.state == "ok":
+        return (f'<div class="convcourse-yours" style="margin: 0.3em 0">Your {code} beside the reference '
+                f"({reference}): {comparison}</div>")
+    text = f'<div class="convcourse-reference" style="margin: 0.3em 0"><b>Showing the reference</b>: {reference}.'
+    if offered:
+        why = {"missing": f"{code} is not defined yet", "stub": f"your {code} is still the stub",
+               "failed": f"your {code} failed with {html.escape(_error_text(attempt.error or Exception()))}"}
+        text += (f" ({why[attempt.state]}; once it works, run its cell and this widget shows your result "
+                 "beside the reference.)")
+    return text + "</div>"
+
+
+def _problem(sentence: str) -> str:
+    return (f'<div class="convcourse-problem" style="border-left: 4px solid {_HIGHLIGHT}; padding: 0.2em 0.6em; '
+            f'max-width: 48em">{sentence}</div>')
+
+
+def _compared(yours: np.ndarray, reference: np.ndarray, tolerance: float) -> tuple[np.ndarray | None, str]:
+    """Where the learner's array differs from the reference (a mask, or None when the shapes differ) and a
+    sentence that says so."""
+    if yours.shape != reference.shape:
+        return None, (f'<b class="convcourse-differs">shape {yours.shape}, the reference {reference.shape}</b>; '
+                      "the pixels cannot be compared.")
+    differs = ~np.isclose(yours.astype(float), reference.astype(float), rtol=1e-5, atol=tolerance)
+    if not differs.any():
+        return differs, '<span class="convcourse-agrees">the same as the reference.</span>'
+    gap = float(np.max(np.abs(yours.astype(float) - reference.astype(float))))
+    return differs, (f'<b class="convcourse-differs">{int(differs.sum()):,} of {differs.size:,} pixels differ from '
+                     f"the reference</b> (by up to {gap:.4g}), marked in orange.")
+
+
+class _Experiment(w.VBox):
+    """A widget with ``notice`` (whose computation it shows) and ``problem`` (why the last update failed).
+
+    Subclasses draw in ``_draw`` and empty their outputs in ``_clear``; ``_redraw`` runs the first and, when it
+    raises, the second, with the reason in ``problem``.
+    """
+
+    def _redraw(self, *_) -> None:
+        try:
+            self._draw()
+        except Refused as refusal:
+            self._clear()
+            self.problem.value = _problem(f"<b>Cannot show this:</b> {html.escape(str(refusal))}")
+        except Exception as error:  # noqa: BLE001 - whatever happened, it is said here, not in a log
+            self._clear()
+            self.problem.value = _problem(
+                f"<b>This update failed</b> ({html.escape(_error_text(error))}); the outputs below were cleared "
+                "rather than left showing the previous settings.")
+        else:
+            self.problem.value = ""
+
+    def _draw(self) -> None:
+        raise NotImplementedError
+
+    def _clear(self) -> None:
+        raise NotImplementedError
+
+
+def _picture(label: w.HTML, image: w.Image, *more: w.Widget) -> w.VBox:
+    return w.VBox([label, image, *more], layout=w.Layout(margin="0 1.2em 0.8em 0"))
+
+
+# --- Lesson 01: the pixel stepper -----------------------------------------------------------------------------
 
 
 def _grey_cell(value, highlighted: bool) -> str:
@@ -33,28 +153,36 @@ def _table(rows: list[str]) -> str:
         f"<tr>{row}</tr>" for row in rows) + "</table>"
 
 
-class PixelStepper(w.VBox):
+def _number(value: float) -> str:
+    return f"{value + 0.0:g}"  # + 0.0 turns -0.0 into 0.0, so no "(-0)" is shown
+
+
+class PixelStepper(_Experiment):
     """A k x k window that moves over a small image; shows each product and their sum.
 
-    ``slider`` picks the window position (row by row, over every pixel the window
-    fits around); ``view`` is the HTML that shows the image, the products and the sum.
+    ``slider`` picks the window position (row by row, over every pixel the window fits around; its readout is
+    the centre pixel's (row, col)); ``view`` is the HTML that shows the image, the products and the sum. The
+    sum is NumPy's; with ``yours``, the learner's ``weighted_sum`` of the same window is shown beside it.
     """
 
-    def __init__(self, image, kernel, start: tuple[int, int] | None = None):
+    REFERENCE = "the products and their sum by NumPy"
+
+    def __init__(self, image, kernel, start: tuple[int, int] | None = None, yours=None):
         image = validate.grid(image, "image")
         kernel = validate.grid(kernel, "kernel")
         validate.pixel_window(image, kernel, kernel.shape[0] // 2, kernel.shape[0] // 2)
-        self.image, self.kernel = image, kernel
+        self.image, self.kernel, self.yours = image, kernel, yours
         half = kernel.shape[0] // 2
         self.positions = [(r, c) for r in range(half, image.shape[0] - half)
                           for c in range(half, image.shape[1] - half)]
         first = self.positions.index(start) if start in self.positions else 0
-        self.slider = w.IntSlider(value=first, min=0, max=len(self.positions) - 1, description="window",
-                                  continuous_update=True, readout=False, layout=w.Layout(width="420px"))
-        self.view = w.HTML()
-        self.slider.observe(lambda _: self._draw(), names="value")
-        super().__init__([self.slider, self.view])
-        self._draw()
+        self.slider = w.SelectionSlider(options=[(f"({r}, {c})", i) for i, (r, c) in enumerate(self.positions)],
+                                        value=first, description="window at", continuous_update=True,
+                                        layout=w.Layout(width="420px"))
+        self.view, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML()
+        self.slider.observe(self._redraw, names="value")
+        super().__init__([self.slider, self.notice, self.problem, self.view])
+        self._redraw()
 
     @property
     def position(self) -> tuple[int, int]:
@@ -62,16 +190,22 @@ class PixelStepper(w.VBox):
         return self.positions[self.slider.value]
 
     @property
-    def products(self) -> np.ndarray:
+    def window(self) -> np.ndarray:
         row, col = self.position
         half = self.kernel.shape[0] // 2
-        window = self.image[row - half:row + half + 1, col - half:col + half + 1].astype(float)
-        return window * self.kernel
+        return self.image[row - half:row + half + 1, col - half:col + half + 1]
+
+    @property
+    def products(self) -> np.ndarray:
+        return self.window.astype(float) * self.kernel
 
     @property
     def total(self) -> float:
         """The filtered value of the centre pixel: the sum of the products."""
         return float(self.products.sum())
+
+    def _clear(self) -> None:
+        self.view.value = ""
 
     def _draw(self) -> None:
         row, col = self.position
@@ -79,9 +213,8 @@ class PixelStepper(w.VBox):
         inside = lambda r, c: abs(r - row) <= half and abs(c - col) <= half  # noqa: E731
         picture = _table(["".join(_grey_cell(v, inside(r, c)) for c, v in enumerate(line))
                           for r, line in enumerate(self.image.tolist())])
-        window = self.image[row - half:row + half + 1, col - half:col + half + 1]
-        terms = [f"{p:g} x {k:g}" for p, k in zip(window.ravel().tolist(), self.kernel.ravel().tolist())]
-        products = " + ".join(f"({p:g})" for p in self.products.ravel())
+        terms = [f"{_number(p)} x {_number(k)}" for p, k in zip(self.window.ravel().tolist(), self.kernel.ravel().tolist())]
+        products = " + ".join(f"({_number(p)})" for p in self.products.ravel())
         self.view.value = (
             f'<div style="display: flex; align-items: flex-start; flex-wrap: wrap">{picture}'
             f'<div class="convcourse-stepper-sum" style="font-family: monospace; max-width: 34em">'
@@ -89,55 +222,89 @@ class PixelStepper(w.VBox):
             f'<span class="convcourse-position">(window position {self.slider.value + 1} of '
             f"{len(self.positions)})</span><br>"
             f"{html.escape(', '.join(terms))}<br>= {html.escape(products)}<br>"
-            f'<b>sum = <span class="convcourse-total">{self.total:g}</span></b></div></div>'
+            f'<b>sum = <span class="convcourse-total">{_number(self.total)}</span></b></div></div>'
         )
+        attempt = _attempt(_find(self.yours, "weighted_sum"), self.window, self.kernel)
+        self.notice.value = _notice(self.REFERENCE, "weighted_sum", self.yours is not None, attempt,
+                                    self._comparison(attempt))
+
+    def _comparison(self, attempt: _Attempt) -> str:
+        if attempt.state != "ok":
+            return ""
+        try:
+            yours = float(attempt.result)
+        except (TypeError, ValueError):
+            return f'<b class="convcourse-differs">it returned {html.escape(repr(attempt.result)[:80])}, not one number.</b>'
+        if np.isclose(yours, self.total, rtol=1e-9, atol=1e-9):
+            return f'<span class="convcourse-agrees">{_number(yours)} here too.</span>'
+        return f'<b class="convcourse-differs">{_number(yours)} here, the reference {_number(self.total)}.</b>'
 
 
-def pixel_stepper(image, kernel, start: tuple[int, int] | None = None) -> PixelStepper:
-    """Step a kernel's window over ``image`` pixel by pixel, showing every product and the sum."""
-    return PixelStepper(image, kernel, start)
+def pixel_stepper(image, kernel, start: tuple[int, int] | None = None, yours=None) -> PixelStepper:
+    """Step a kernel's window over ``image`` pixel by pixel, showing every product and the sum (NumPy's); with
+    ``yours=globals()`` your ``weighted_sum`` of each window is shown beside it once you have written it."""
+    return PixelStepper(image, kernel, start, yours)
 
 
-def _correlate_same_with_scipy(image, kernel, stride=1, padding="same"):
-    """Cross-correlation with zero 'same' padding, by SciPy (fast enough to redraw while typing)."""
-    return ndimage.correlate(np.asarray(image, dtype=float), kernel, mode="constant", cval=0.0)
+# --- Lesson 02: the kernel playground ---------------------------------------------------------------------------
+
+_LARGEST_SUM = 1e300  # beyond this a rescale's max - min can overflow float64
 
 
-class KernelPlayground(w.VBox):
-    """Pick or type a 3x3 kernel and an image; see the filtered image, clipped or rescaled.
+def _display_reference(values: np.ndarray, mode: str) -> np.ndarray:
+    """The display rule lesson 02 states: NumPy's clip to 0-255, or a straight stretch of min..max onto 0..255."""
+    if mode == "clip":
+        return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    low, high = float(values.min()), float(values.max())
+    if high == low:
+        return np.zeros(values.shape, dtype=np.uint8)
+    return np.rint((values - low) / (high - low) * 255).astype(np.uint8)
 
-    Controls: ``preset`` (named kernels, or "custom" once a cell is edited), ``cells``
-    (3x3 ``FloatText``), ``image_choice``, ``mode`` ('clip' / 'rescale'). Results:
-    ``filtered`` (raw float sums), ``shown`` (the uint8 picture), ``picture`` (its PNG).
+
+class KernelPlayground(_Experiment):
+    """Pick or type a 3x3 kernel and an image; see the raw sums and the picture, clipped or rescaled.
+
+    Controls: ``preset`` (named kernels, or "custom" once a cell is edited), ``cells`` (3x3 ``FloatText``),
+    ``image_choice``, ``mode`` ('clip' / 'rescale'). The filtering is SciPy's (zero 'same' padding, fast enough
+    to redraw while typing); the picture is made by the reference display rule, and by the learner's
+    ``to_display`` beside it once that is written. Results: ``filtered`` (raw float sums), ``shown`` (the
+    reference uint8 picture), ``yours_shown`` (the learner's, or None); pictures ``original``, ``sums`` (the raw
+    sums on a colour scale, with ``sums_bar``), ``picture`` and ``your_picture``.
     """
 
     CUSTOM = "custom"
+    REFERENCE = "SciPy's ndimage.correlate with zero 'same' padding, then NumPy's clip or a min-max stretch"
 
-    def __init__(self, images: Mapping[str, np.ndarray], presets: Mapping[str, np.ndarray],
-                 display: Callable, correlate: Callable | None = None):
+    def __init__(self, images: Mapping[str, np.ndarray], presets: Mapping[str, np.ndarray], yours=None):
         if not images or not presets:
             raise ValueError("kernel_playground needs at least one image and one preset kernel.")
         self.images = {name: validate.grid(image, f"image {name!r}") for name, image in images.items()}
         self.presets = {name: validate.grid(kernel, f"kernel {name!r}") for name, kernel in presets.items()}
         if any(kernel.shape != (3, 3) for kernel in self.presets.values()):
             raise ValueError("every preset kernel must be 3x3, since the playground edits a 3x3 grid.")
-        self.display, self.correlate = display, correlate or _correlate_same_with_scipy
+        self.yours = yours
+        self.filtered = self.shown = self.yours_shown = None
         self.preset = w.Dropdown(options=[*self.presets, self.CUSTOM], description="kernel")
         self.image_choice = w.Dropdown(options=list(self.images), description="image")
         self.mode = w.ToggleButtons(options=["clip", "rescale"], description="display")
         self.cells = [[w.FloatText(layout=w.Layout(width="5.5em")) for _ in range(3)] for _ in range(3)]
-        self.original, self.picture = w.Image(format="png"), w.Image(format="png")
-        self.stats = w.HTML()
+        self.original, self.sums, self.picture, self.your_picture = (w.Image(format="png") for _ in range(4))
+        self.sums_bar, self.stats, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML(), w.HTML()
+        self.labels = {name: w.HTML() for name in ("original", "sums", "picture", "yours")}
         self._loading_preset = False
         for cell in (c for row in self.cells for c in row):
             cell.observe(self._on_cell, names="value")
         self.preset.observe(self._on_preset, names="value")
         for control in (self.image_choice, self.mode):
-            control.observe(lambda _: self._draw(), names="value")
+            control.observe(self._redraw, names="value")
         grid = w.VBox([w.HBox(row) for row in self.cells])
-        pictures = w.HBox([w.VBox([w.HTML("<b>original</b>"), self.original]),
-                           w.VBox([w.HTML("<b>filtered</b>"), self.picture])])
-        super().__init__([w.HBox([w.VBox([self.preset, self.image_choice, self.mode]), grid]), self.stats, pictures])
+        self.yours_box = _picture(self.labels["yours"], self.your_picture)
+        pictures = w.HBox([_picture(self.labels["original"], self.original),
+                           _picture(self.labels["sums"], self.sums, self.sums_bar),
+                           _picture(self.labels["picture"], self.picture), self.yours_box],
+                          layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        super().__init__([w.HBox([w.VBox([self.preset, self.image_choice, self.mode]), grid]),
+                          self.notice, self.problem, self.stats, pictures])
         self._on_preset()
 
     @property
@@ -151,7 +318,7 @@ class KernelPlayground(w.VBox):
         for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
             cell.value = float(value)
         self._loading_preset = False
-        self._draw()
+        self._redraw()
 
     def _on_cell(self, _) -> None:
         if self._loading_preset:
@@ -160,93 +327,189 @@ class KernelPlayground(w.VBox):
             self._loading_preset = True  # switching the label must not reload the preset's numbers
             self.preset.value = self.CUSTOM
             self._loading_preset = False
-        self._draw()
+        self._redraw()
+
+    def _checked_kernel(self) -> np.ndarray:
+        kernel = self.kernel
+        for row, col in np.argwhere(~np.isfinite(kernel)):
+            raise Refused(f"the weight in row {row + 1}, column {col + 1} is {kernel[row, col]}, not a number "
+                          "the filter can use; type a finite number there.")
+        return kernel
+
+    def _clear(self) -> None:
+        self.filtered = self.shown = self.yours_shown = None
+        for picture in (self.original, self.sums, self.picture, self.your_picture):
+            picture.value = b""
+        for label in (self.stats, self.sums_bar, *self.labels.values()):
+            label.value = ""
 
     def _draw(self) -> None:
+        kernel, mode = self._checked_kernel(), self.mode.value
         image = self.images[self.image_choice.value]
-        self.filtered = np.asarray(self.correlate(image, self.kernel, 1, "same"), dtype=float)
-        self.shown = np.asarray(self.display(self.filtered, self.mode.value))
-        self.original.value = plots.grey_png(image)
-        self.picture.value = plots.grey_png(self.shown)
-        outside = int(np.sum((self.filtered < 0) | (self.filtered > 255)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            filtered = ndimage.correlate(image.astype(float), kernel, mode="constant", cval=0.0)
+        if not np.all(np.isfinite(filtered)) or np.abs(filtered).max() > _LARGEST_SUM:
+            raise Refused(f"with weights as large as {np.abs(kernel).max():.3g} the sums grow beyond what a "
+                          "float64 can hold (about 1.8e308); use smaller weights.")
+        self.filtered, self.shown = filtered, _display_reference(filtered, mode)
+        scale = plots.pixel_scale(image.shape)
+        rows, cols = image.shape
+        self.original.value = plots.map_png(image, scale, 0, 255)
+        self.labels["original"].value = f"<b>original</b>: {rows}x{cols}"
+        low, high, cmap = plots.colour_scale(filtered)
+        self.sums.value = plots.map_png(filtered, scale, low, high, cmap)
+        self.sums_bar.value = plots.colour_bar_html(low, high, cmap, width=min(256, cols * scale))
+        self.labels["sums"].value = "<b>raw sums</b> (colour: value)"
+        self.picture.value = plots.map_png(self.shown, scale, 0, 255)
+        self.labels["picture"].value = f"<b>shown, {mode}</b> (reference)"
+        outside = int(np.sum((filtered < 0) | (filtered > 255)))
         self.stats.value = (
-            f"raw sums from {self.filtered.min():.1f} to {self.filtered.max():.1f}; "
-            f"{outside} of {self.filtered.size} pixels fall outside 0-255 and are "
-            f"{'cut off' if self.mode.value == 'clip' else 'squeezed in by rescaling'}."
+            f"raw sums from {filtered.min():.1f} to {filtered.max():.1f}; "
+            f"{outside} of {filtered.size} pixels fall outside 0-255 and are "
+            f"{'cut off' if mode == 'clip' else 'squeezed in by rescaling'}."
         )
+        self._draw_yours(scale)
+
+    def _draw_yours(self, scale: int) -> None:
+        attempt = _attempt(_find(self.yours, "to_display"), self.filtered.copy(), self.mode.value)
+        comparison = ""
+        self.yours_shown = None
+        if attempt.state == "ok":
+            yours = np.asarray(attempt.result)
+            marked, comparison = _compared(yours, self.shown, tolerance=1.0)  # rounding or truncating: one level
+            if yours.dtype != np.uint8:
+                comparison += f" It returned {yours.dtype}; a picture needs uint8."
+            if marked is not None and yours.dtype != object:
+                self.yours_shown = yours
+                self.your_picture.value = plots.map_png(yours, scale, 0, 255, marked=marked)
+                self.labels["yours"].value = f"<b>shown, {self.mode.value}</b> (your to_display)"
+        if self.yours_shown is None:
+            self.your_picture.value, self.labels["yours"].value = b"", ""
+        self.yours_box.layout.display = None if self.yours_shown is not None else "none"
+        self.notice.value = _notice(self.REFERENCE, "to_display", self.yours is not None, attempt, comparison)
 
 
 def kernel_playground(images: Mapping[str, np.ndarray], presets: Mapping[str, np.ndarray],
-                      display: Callable, correlate: Callable | None = None) -> KernelPlayground:
-    """Try kernels on images live. ``display(values, mode)`` turns raw sums into a uint8 picture
-    (pass your ``to_display``); ``correlate`` defaults to SciPy with zero 'same' padding."""
-    return KernelPlayground(images, presets, display, correlate)
+                      yours=None) -> KernelPlayground:
+    """Try kernels on images live (SciPy filters, the reference display rule shows); with ``yours=globals()``
+    your ``to_display`` is shown beside the reference once you have written it."""
+    return KernelPlayground(images, presets, yours)
 
 
-class PoolingExplorer(w.VBox):
-    """Filter an image, then pool it: before and after side by side, with their sizes.
+# --- Lesson 03: the pooling explorer ----------------------------------------------------------------------------
 
-    Controls: ``image_choice``, ``filter_choice`` ("none" or a preset), ``size``, ``stride``
-    ("= size" or a number), ``mode`` ('max' / 'average'), ``relu`` (drop negative responses
-    before pooling, as a Conv2D layer with activation='relu' does). Results: ``filtered``
-    and ``pooled`` (float arrays), ``before`` and ``after`` (their pictures), ``sizes``.
+
+def _pool_reference(x: np.ndarray, size: int, stride: int, mode: str) -> np.ndarray:
+    """Keras's 'valid' pooling of a 2-D float array by SciPy: output (i, j) is the max (or mean) of the size x size
+    window whose top-left pixel is (i * stride, j * stride)."""
+    rows, cols = ((n - size) // stride + 1 for n in x.shape)
+    spread = (ndimage.maximum_filter if mode == "max" else ndimage.uniform_filter)(
+        x, size=size, mode="nearest", origin=-(size // 2))  # this origin puts each window's corner on its pixel
+    return spread[:(rows - 1) * stride + 1:stride, :(cols - 1) * stride + 1:stride]
+
+
+class PoolingExplorer(_Experiment):
+    """Filter an image, then pool it: before and after side by side, drawn to scale, with their sizes.
+
+    Controls: ``image_choice``, ``filter_choice`` ("none" or a preset), ``size``, ``stride`` ("= size" or a
+    number), ``mode`` ('max' / 'average'), ``relu`` (drop negative responses before pooling, as a Conv2D layer
+    with activation='relu' does). The pooling shown is SciPy's (as Keras's 'valid' pooling computes it); the
+    learner's ``max_pool2d`` / ``avg_pool2d`` beside it once written. Results: ``filtered`` and ``pooled`` (float
+    arrays; ``yours_pooled`` the learner's or None), pictures ``before``, ``after`` and ``yours_after`` on one
+    colour scale (``scale_bar``) and one pixel size, and the text ``sizes``.
     """
 
     SAME_AS_SIZE = "= size"
+    FUNCTIONS = {"max": "max_pool2d", "average": "avg_pool2d"}
+    REFERENCE = "SciPy's maximum_filter / uniform_filter, sampled as Keras's 'valid' pooling places its windows"
 
-    def __init__(self, images: Mapping[str, np.ndarray], filters: Mapping[str, np.ndarray],
-                 max_pool: Callable, avg_pool: Callable):
+    def __init__(self, images: Mapping[str, np.ndarray], filters: Mapping[str, np.ndarray], yours=None):
         if not images:
             raise ValueError("pooling_explorer needs at least one image.")
         self.images = {name: validate.grid(image, f"image {name!r}") for name, image in images.items()}
         self.filters = {name: validate.grid(kernel, f"filter {name!r}") for name, kernel in filters.items()}
-        self.pools = {"max": max_pool, "average": avg_pool}
+        self.yours = yours
+        self.filtered = self.pooled = self.yours_pooled = None
         self.image_choice = w.Dropdown(options=list(self.images), description="image")
         self.filter_choice = w.Dropdown(options=["none", *self.filters], description="filter")
         self.relu = w.Checkbox(value=True, description="ReLU before pooling")
         self.size = w.IntSlider(value=2, min=1, max=8, description="pool size")
         self.stride = w.Dropdown(options=[self.SAME_AS_SIZE, 1, 2, 3, 4, 8], description="stride")
-        self.mode = w.ToggleButtons(options=list(self.pools), description="pooling")
-        self.before, self.after = w.Image(format="png"), w.Image(format="png")
-        self.before_label, self.after_label, self.sizes = w.HTML(), w.HTML(), w.HTML()
+        self.mode = w.ToggleButtons(options=list(self.FUNCTIONS), description="pooling")
+        self.before, self.after, self.yours_after = (w.Image(format="png") for _ in range(3))
+        self.before_label, self.after_label, self.yours_label = w.HTML(), w.HTML(), w.HTML()
+        self.sizes, self.scale_bar, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         for control in (self.image_choice, self.filter_choice, self.relu, self.size, self.stride, self.mode):
-            control.observe(lambda _: self._draw(), names="value")
+            control.observe(self._redraw, names="value")
         controls = w.HBox([w.VBox([self.image_choice, self.filter_choice, self.relu]),
                            w.VBox([self.size, self.stride, self.mode])])
-        pictures = w.HBox([w.VBox([self.before_label, self.before]), w.VBox([self.after_label, self.after])],
-                          layout=w.Layout(align_items="flex-start"))
-        super().__init__([controls, self.sizes, pictures])
-        self._draw()
+        self.yours_box = _picture(self.yours_label, self.yours_after)
+        pictures = w.HBox([_picture(self.before_label, self.before, self.scale_bar),
+                           _picture(self.after_label, self.after), self.yours_box],
+                          layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        super().__init__([controls, self.notice, self.problem, self.sizes, pictures])
+        self._redraw()
+
+    def _clear(self) -> None:
+        self.filtered = self.pooled = self.yours_pooled = None
+        for picture in (self.before, self.after, self.yours_after):
+            picture.value = b""
+        for label in (self.before_label, self.after_label, self.yours_label, self.sizes, self.scale_bar):
+            label.value = ""
 
     def _draw(self) -> None:
         image = self.images[self.image_choice.value].astype(float)
         kernel = self.filters.get(self.filter_choice.value)
-        self.filtered = image if kernel is None else ndimage.correlate(image, kernel, mode="constant", cval=0.0)
+        filtered = image if kernel is None else ndimage.correlate(image, kernel, mode="constant", cval=0.0)
         if self.relu.value:
-            self.filtered = np.maximum(self.filtered, 0.0)
-        stride = None if self.stride.value == self.SAME_AS_SIZE else self.stride.value
-        try:
-            self.pooled = np.asarray(self.pools[self.mode.value](self.filtered, size=self.size.value, stride=stride),
-                                     dtype=float)
-        except Exception as error:  # noqa: BLE001 - the learner's function: show its error in the widget
-            self.pooled = None
-            self.sizes.value = f"<b>cannot pool:</b> {type(error).__name__}: {html.escape(str(error))}"
-            return
-        (rows, cols), (pooled_rows, pooled_cols) = self.filtered.shape, self.pooled.shape
-        self.before.value, self.after.value = plots.stretched_png(self.filtered), plots.stretched_png(self.pooled)
+            filtered = np.maximum(filtered, 0.0)
+        size = self.size.value
+        stride = size if self.stride.value == self.SAME_AS_SIZE else self.stride.value
+        (rows, cols), mode = filtered.shape, self.mode.value
+        if size > min(rows, cols):
+            raise Refused(f"a {size}x{size} pooling window does not fit inside this {rows}x{cols} image, so "
+                          f"'valid' pooling has no output; choose a pool size of at most {min(rows, cols)}.")
+        self.filtered, self.pooled = filtered, _pool_reference(filtered, size, stride, mode)
+        (pooled_rows, pooled_cols), scale = self.pooled.shape, plots.pixel_scale(filtered.shape)
+        low, high, cmap = plots.colour_scale(filtered)  # one scale for both: pooling keeps values in range
+        self.before.value = plots.map_png(filtered, scale, low, high, cmap)
+        self.after.value = plots.map_png(self.pooled, scale, low, high, cmap)
+        self.scale_bar.value = plots.colour_bar_html(low, high, cmap, width=min(256, cols * scale))
         self.before_label.value = f"<b>before</b>: {rows}x{cols}"
-        self.after_label.value = f"<b>after {self.mode.value} pooling</b>: {pooled_rows}x{pooled_cols}"
+        self.after_label.value = f"<b>after {mode} pooling</b>: {pooled_rows}x{pooled_cols} (reference)"
         self.sizes.value = (
             f"{rows * cols:,} pixels become {pooled_rows * pooled_cols:,} "
-            f"({pooled_rows * pooled_cols / (rows * cols):.1%} of them); strongest response "
-            f"{self.filtered.max():.1f} before, {self.pooled.max():.1f} after."
+            f"({pooled_rows * pooled_cols / (rows * cols):.1%} of them), drawn to the same scale; strongest "
+            f"response {filtered.max():.1f} before, {self.pooled.max():.1f} after."
         )
+        self._draw_yours(size, stride, scale, (low, high, cmap))
+
+    def _draw_yours(self, size: int, stride: int, scale: int, colours: tuple) -> None:
+        name = self.FUNCTIONS[self.mode.value]
+        attempt = _attempt(_find(self.yours, name), self.filtered.copy(), size=size, stride=stride)
+        comparison, self.yours_pooled = "", None
+        if attempt.state == "ok":
+            yours = np.asarray(attempt.result)
+            marked, comparison = _compared(yours, self.pooled, tolerance=1e-6)
+            if marked is not None:
+                self.yours_pooled = yours.astype(float)
+                self.yours_after.value = plots.map_png(yours, scale, *colours, marked=marked)
+                self.yours_label.value = f"<b>your {name}</b>: {_size(yours.shape)}"
+        if self.yours_pooled is None:
+            self.yours_after.value, self.yours_label.value = b"", ""
+        self.yours_box.layout.display = None if self.yours_pooled is not None else "none"
+        self.notice.value = _notice(self.REFERENCE, name, self.yours is not None, attempt, comparison)
 
 
 def pooling_explorer(images: Mapping[str, np.ndarray], filters: Mapping[str, np.ndarray],
-                     max_pool: Callable, avg_pool: Callable) -> PoolingExplorer:
-    """Filter and pool images interactively with your ``max_pool2d`` and ``avg_pool2d``."""
-    return PoolingExplorer(images, filters, max_pool, avg_pool)
+                     yours=None) -> PoolingExplorer:
+    """Filter and pool images interactively (the reference pools); with ``yours=globals()`` your ``max_pool2d``
+    and ``avg_pool2d`` are shown beside it once you have written them."""
+    return PoolingExplorer(images, filters, yours)
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    return "x".join(str(n) for n in shape)
 
 
 # Lesson 04's stack format: ("conv", filters, kernel_size[, padding]), ("pool", size), ("flatten",), ("dense", units).
@@ -304,32 +567,33 @@ class _LayerRow(w.HBox):
         return (self.kind, *values)
 
 
-class ArchitectureBuilder(w.VBox):
-    """Edit a stack of conv, pool, flatten and dense layers; the learner's ``layer_shapes`` sizes it live.
+class ArchitectureBuilder(_Experiment):
+    """Edit a stack of conv, pool, flatten and dense layers and see every layer's output shape and parameters.
 
-    The widget never computes a shape itself: every output shape and parameter count in ``table``
-    comes from ``layer_shapes(input_shape, layers)``, so the learner sees their own function at work.
-    When it raises (a ValueError for a stack that cannot be built, or anything else, such as the stub's
-    NotImplementedError), ``table`` shows the exception's type and message instead.
+    The reference numbers come from Keras (a Sequential model built from the stack); once the learner's
+    ``layer_shapes(input_shape, layers)`` is written, ``table`` shows its numbers, and any that Keras disagrees
+    with are marked with Keras's beside them. A stack that cannot be built is refused in ``problem`` in a
+    sentence (with the learner's own message when their function refuses it too).
 
     Controls: ``rows`` (one ``_LayerRow`` per layer, top to bottom: ``rows[0].filters.value = 32``,
     ``rows[1].remove.click()``) and ``add_buttons`` ("conv", "pool", "flatten", "dense"). A new layer goes
     where a learner reaches for it: conv and pool at the end of the image part (just before the first
-    flatten or dense layer), flatten just before the first dense layer, dense just before the last dense
-    layer so the output layer stays last; with no such layer, at the end. The arrows move a layer anywhere.
-    Results: ``layers`` (the stack as tuples), ``table`` (HTML: input, one row per layer, total),
-    ``code`` (HTML: the equivalent Keras model, also as text in ``keras_code``), ``total`` (the
-    parameter count, or None while the stack has no sizes).
+    flatten or dense layer), flatten just before the first dense layer (only while there is none: "add
+    flatten" is disabled once the stack has one), dense just before the last dense layer so the output layer
+    stays last; with no such layer, at the end. The arrows move a layer anywhere.
+    Results: ``layers`` (the stack as tuples), ``table`` (HTML: input, one row per layer, total), ``code`` (HTML:
+    the equivalent Keras model, also as text in ``keras_code``), ``total`` (the parameter count shown, or None
+    while the stack has no sizes).
     """
 
-    def __init__(self, layer_shapes: Callable, input_shape: tuple[int, ...] = (28, 28, 1), layers=None):
-        if not callable(layer_shapes):
-            raise TypeError(f"architecture_builder needs your layer_shapes function, not {layer_shapes!r}.")
+    REFERENCE = "shapes and parameter counts from Keras, which builds this stack as a Sequential model"
+
+    def __init__(self, yours=None, input_shape: tuple[int, ...] = (28, 28, 1), layers=None):
         input_shape = tuple(input_shape)
         if not input_shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
                                   for n in input_shape):
             raise ValueError(f"input_shape must be positive whole numbers such as (28, 28, 1), not {input_shape!r}.")
-        self.layer_shapes, self.input_shape = layer_shapes, tuple(int(n) for n in input_shape)
+        self.yours, self.input_shape = yours, tuple(int(n) for n in input_shape)
         self.rows: list[_LayerRow] = []
         for layer in data.SEED_CNN if layers is None else layers:
             self._insert(len(self.rows), _LayerRow(layer))
@@ -337,12 +601,13 @@ class ArchitectureBuilder(w.VBox):
         for kind, button in self.add_buttons.items():
             button.on_click(lambda _, kind=kind: self._add(kind))
         self.stack = w.VBox(self.rows)
-        self.table, self.code = w.HTML(), w.HTML()
+        self.table, self.code, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.total: int | None = None
         heading = w.HTML(f"<b>input</b>: {html.escape(str(self.input_shape))}")
         results = w.HBox([self.table, self.code], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
-        super().__init__([heading, self.stack, w.HBox(list(self.add_buttons.values())), results])
-        self._draw()
+        super().__init__([heading, self.stack, w.HBox(list(self.add_buttons.values())), self.notice, self.problem,
+                          results])
+        self._redraw()
 
     @property
     def layers(self) -> list[tuple]:
@@ -368,7 +633,7 @@ class ArchitectureBuilder(w.VBox):
 
     def _insert(self, index: int, row: _LayerRow) -> None:
         for control in row.numbers.values():
-            control.observe(lambda _: self._draw(), names="value")
+            control.observe(self._redraw, names="value")
         row.remove.on_click(lambda _: self._remove(row))
         row.up.on_click(lambda _: self._move(row, -1))
         row.down.on_click(lambda _: self._move(row, +1))
@@ -385,6 +650,10 @@ class ArchitectureBuilder(w.VBox):
         return spots[0] if spots else len(kinds)
 
     def _add(self, kind: str) -> None:
+        if kind == "flatten" and any(row.kind == "flatten" for row in self.rows):
+            self.problem.value = _problem("The stack is flat already: one Flatten turns the (height, width, "
+                                          "channels) grid into a vector, and a second has nothing left to do.")
+            return
         self._insert(self._where_to_add(kind), _LayerRow(_NEW_LAYERS[kind]))
         self._restack()
 
@@ -402,57 +671,121 @@ class ArchitectureBuilder(w.VBox):
 
     def _restack(self) -> None:
         self.stack.children = tuple(self.rows)
-        self._draw()
+        self._redraw()
 
-    def _sizes(self, layers: list[tuple]) -> list[tuple[str, tuple[int, ...], int]]:
+    def _learners_sizes(self, attempt: _Attempt, layers: list[tuple]) -> list[tuple[str, tuple[int, ...], int]]:
         """The learner's answer, checked for form only: one (kind, shape, parameters) per layer, in order."""
-        result = list(self.layer_shapes(self.input_shape, list(layers)))
+        result = list(attempt.result)
         if len(result) != len(layers):
-            raise TypeError(f"layer_shapes returned {len(result)} entries for {len(layers)} layers; "
-                            "it should return one (kind, output_shape, parameters) per layer.")
+            raise TypeError(f"it returned {len(result)} entries for {len(layers)} layers; it should return one "
+                            "(kind, output_shape, parameters) per layer.")
         sizes = []
         for number, (layer, entry) in enumerate(zip(layers, result), start=1):
             try:
                 kind, shape, parameters = entry
                 shape, parameters = tuple(int(n) for n in shape), int(parameters)
             except (TypeError, ValueError):
-                raise TypeError(f"entry {number} of layer_shapes' result is {entry!r}; "
-                                "it should be (kind, output_shape, parameters).") from None
+                raise TypeError(f"entry {number} of its result is {entry!r}; it should be "
+                                "(kind, output_shape, parameters).") from None
             if kind != layer[0]:
-                raise TypeError(f"entry {number} of layer_shapes' result says {kind!r}, but layer {number} "
-                                f"is {layer[0]!r}.")
+                raise TypeError(f"entry {number} of its result says {kind!r}, but layer {number} is {layer[0]!r}.")
             sizes.append((kind, shape, parameters))
         return sizes
 
+    def _reference(self, layers: list[tuple], attempt: _Attempt) -> list[tuple[str, tuple[int, ...], int]]:
+        """Keras's sizes of the stack; a stack Keras cannot build is refused, with the learner's word on it too."""
+        try:
+            validate.layer_stack(self.input_shape, layers)
+            sizes = list(_keras_sizes(self.input_shape, tuple(layers)))
+            for number, (kind, shape, _) in enumerate(sizes, start=1):
+                if min(shape) < 1:
+                    raise ValueError(f"layer {number} ({kind}) would output {shape}: nothing is left of the image.")
+        except ValueError as error:
+            sentence = _keras_refusal(self.input_shape, layers, error)
+            if attempt.state == "failed":
+                sentence += f" Your layer_shapes says: {_error_text(attempt.error)}"
+            elif attempt.state == "ok":
+                sentence += " (Your layer_shapes returned sizes for it all the same.)"
+            raise Refused(sentence) from None
+        return sizes
+
+    def _clear(self) -> None:
+        self.total, self.table.value = None, ""
+
     def _draw(self) -> None:
         layers = self.layers
+        self.add_buttons["flatten"].disabled = any(row.kind == "flatten" for row in self.rows)
+        self.add_buttons["flatten"].tooltip = ("the stack is flattened once already" if
+                                               self.add_buttons["flatten"].disabled else "")
         self.code.value = ('<div><b>the same model in Keras</b><pre class="convcourse-keras-code" style="margin: 0">'
                            f"{html.escape(self.keras_code)}</pre></div>")
-        try:
-            sizes = self._sizes(layers)
-        except Exception as error:  # noqa: BLE001 - the learner's function: show its error in the widget
-            self.total = None
-            lead = "cannot build this stack" if isinstance(error, ValueError) else "layer_shapes failed"
-            self.table.value = (f'<div class="convcourse-architecture-error" style="max-width: 36em">'
-                                f"<b>{lead}:</b> {type(error).__name__}: {html.escape(str(error))}</div>")
-            return
-        self.total = sum(parameters for _, _, parameters in sizes)
+        attempt = _attempt(_find(self.yours, "layer_shapes"), self.input_shape, list(layers))
+        reference = self._reference(layers, attempt)
+        shown, comparison = reference, ""
+        if attempt.state == "ok":
+            try:
+                shown = self._learners_sizes(attempt, layers)
+            except TypeError as error:
+                attempt = _Attempt("failed", error=error)
+        if attempt.state == "ok":
+            wrong = sum(mine[1:] != keras[1:] for mine, keras in zip(shown, reference))
+            comparison = ('<span class="convcourse-agrees">every shape and count as Keras computes them.</span>'
+                          if not wrong else f'<b class="convcourse-differs">{wrong} of {len(shown)} layers differ from '
+                          "Keras</b>, marked in orange with Keras's numbers.")
+        self.notice.value = _notice(self.REFERENCE, "layer_shapes", self.yours is not None, attempt, comparison)
+        self.total = sum(parameters for _, _, parameters in shown)
+        self.table.value = self._table_html(shown, reference)
+
+    def _table_html(self, shown, reference) -> str:
         cell = '<td style="border: 1px solid #999; padding: 0.2em 0.6em; text-align: {}">{}</td>'
+        marked = (f'<td style="border: 2px solid {_HIGHLIGHT}; padding: 0.2em 0.6em; text-align: {{}}; '
+                  f'background: #fdebd0">{{}} <small>(Keras: {{}})</small></td>')
         head = "".join(cell.format("left", f"<b>{title}</b>") for title in ("#", "layer", "output shape", "parameters"))
         rows = [head, "".join(cell.format("left", text) for text in ("", "Input", str(self.input_shape), ""))]
-        for number, (kind, shape, parameters) in enumerate(sizes, start=1):
-            rows.append(cell.format("right", number) + cell.format("left", _KERAS_NAMES[kind])
-                        + cell.format("left", str(shape)) + cell.format("right", f"{parameters:,}"))
+        for number, ((kind, shape, parameters), (_, keras_shape, keras_parameters)) in enumerate(
+                zip(shown, reference), start=1):
+            shape_cell = (cell.format("left", str(shape)) if shape == keras_shape
+                          else marked.format("left", str(shape), str(keras_shape)))
+            count_cell = (cell.format("right", f"{parameters:,}") if parameters == keras_parameters
+                          else marked.format("right", f"{parameters:,}", f"{keras_parameters:,}"))
+            rows.append(cell.format("right", number) + cell.format("left", _KERAS_NAMES[kind]) + shape_cell + count_cell)
         rows.append(f'<td colspan="4" style="border: 1px solid #999; padding: 0.2em 0.6em">'
                     f'<b class="convcourse-total">total parameters: {self.total:,}</b></td>')
-        self.table.value = ('<table class="convcourse-architecture" style="border-collapse: collapse; '
-                            'margin: 0 1.2em 0 0">' + "".join(f"<tr>{row}</tr>" for row in rows) + "</table>")
+        return ('<table class="convcourse-architecture" style="border-collapse: collapse; margin: 0 1.2em 0 0">'
+                + "".join(f"<tr>{row}</tr>" for row in rows) + "</table>")
 
 
-def architecture_builder(layer_shapes: Callable, input_shape: tuple[int, ...] = (28, 28, 1),
-                         layers=None) -> ArchitectureBuilder:
-    """Build a layer stack with buttons and see your ``layer_shapes`` size it live (default: the seed CNN)."""
-    return ArchitectureBuilder(layer_shapes, input_shape, layers)
+@functools.lru_cache(maxsize=128)
+def _keras_sizes(input_shape: tuple[int, ...], layers: tuple[tuple, ...]) -> tuple:
+    """(kind, output shape, parameters) per layer, as Keras builds the stack (cached: a rebuild takes ~50 ms)."""
+    from .checks.layers import keras_layer_table  # imports Keras: only once a builder needs it
+
+    return tuple((kind, tuple(int(n) for n in shape), int(count))
+                 for kind, shape, count in keras_layer_table(input_shape, list(layers)))
+
+
+def _keras_refusal(input_shape: tuple[int, ...], layers: list[tuple], error: ValueError) -> str:
+    """Why a stack cannot be built, in a sentence: our own checks' message, or the first layer Keras cannot
+    add (found by building ever longer stacks) with Keras's first sentence."""
+    if not isinstance(error, ValueError) or "Computed output size" not in str(error) and "negative" not in str(error):
+        return str(error).strip().splitlines()[0]
+    for count in range(1, len(layers) + 1):
+        try:
+            _keras_sizes(input_shape, tuple(layers[:count]))
+        except ValueError:
+            reason = str(error).strip().split(". ")[0].rstrip(".")
+            return (f"Keras cannot add layer {count} {layers[count - 1]!r}: its window does not fit in what the "
+                    f"layers above leave ({reason}).")
+    return str(error).strip().splitlines()[0]
+
+
+def architecture_builder(yours=None, input_shape: tuple[int, ...] = (28, 28, 1), layers=None) -> ArchitectureBuilder:
+    """Build a layer stack with buttons and see its shapes and parameters live (default: the seed CNN), as Keras
+    computes them; with ``yours=globals()`` (or your function) your ``layer_shapes`` is shown once written."""
+    return ArchitectureBuilder(yours, input_shape, layers)
+
+
+# --- Lesson 05: the activation browser ----------------------------------------------------------------------------
 
 
 def _declared_shape(layer) -> tuple[int, ...]:
@@ -468,32 +801,70 @@ def _is_max_pooling(layer) -> bool:
     return any(cls.__name__ in ("MaxPooling2D", "MaxPool2D") for cls in type(layer).__mro__)
 
 
-def _size(shape: tuple[int, ...]) -> str:
-    return "x".join(str(n) for n in shape)
+_KIND_WORDS = {"Conv2D": "conv", "MaxPooling2D": "max pool", "MaxPool2D": "max pool", "AveragePooling2D": "avg pool",
+               "Flatten": "flatten", "Dense": "dense", "Dropout": "dropout"}
 
 
-class ActivationBrowser(w.VBox):
-    """Look inside a trained CNN: one image's feature maps, layer by layer, filter by filter.
+def readable_names(model) -> list[str]:
+    """A name per layer by its kind and rank ('conv 1', 'max pool 1', 'conv 2'...), the same in every session
+    (Keras's own names count the models built before: conv2d_8)."""
+    seen: dict[str, int] = {}
+    names = []
+    for layer in model.layers:
+        kind = _KIND_WORDS.get(type(layer).__name__, type(layer).__name__.lower())
+        seen[kind] = seen.get(kind, 0) + 1
+        names.append(f"{kind} {seen[kind]}")
+    return names
 
-    The widget never runs the model itself: every activation it shows comes from the learner's
-    ``feature_maps(model, image, layer)``, which returns the (H, W, F) output of ``model.layers[layer]``
-    for one (28, 28, 1) image. When it raises (the stub's NotImplementedError, say) or returns the wrong
-    shape, ``caption`` shows the error and the pictures are left empty. Its answers are cached per
-    (image, layer), so moving ``filter_choice`` only redraws.
 
-    Controls: ``class_choice`` (the class names that have images), ``example`` (which image of that class;
-    back to 0 when the class changes), ``layer_choice`` (the conv and pooling layers, labelled like
-    "0: conv2d 26x26x64", values the layer index) and ``filter_choice`` (0 to F - 1 for that layer).
-    Results: ``image`` (the input, (28, 28, 1)), ``maps`` (its (H, W, F) activations, or None), ``picture``
-    (the input, enlarged), ``grid`` (all F maps, the chosen one outlined), ``selected`` (the chosen map,
-    large), ``pooled`` (the same filter after the next layer when that is a MaxPooling2D, its activations in
-    ``pooled_maps``; otherwise hidden, with ``pooled_note`` saying why), ``caption`` (class, example,
-    layer, filter, its largest value and how many pixels are active).
+def seed_cnn():
+    """The seed page's CNN in Keras, compiled for integer labels, untrained: weights drawn from seeded
+    initialisers, so they are the same every time without touching Keras's global random seed."""
+    import keras
+
+    seeded = lambda seed: keras.initializers.GlorotUniform(seed=seed)  # noqa: E731
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(64, (3, 3), activation="relu", kernel_initializer=seeded(1)),
+        keras.layers.MaxPooling2D((2, 2)),
+        keras.layers.Conv2D(64, (3, 3), activation="relu", kernel_initializer=seeded(2)),
+        keras.layers.MaxPooling2D((2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu", kernel_initializer=seeded(3)),
+        keras.layers.Dense(10, activation="softmax", kernel_initializer=seeded(4)),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+BRIEF_TRAINING_IMAGES = 3_000  # one epoch on these takes some seconds on a laptop's CPU
+
+
+class ActivationBrowser(_Experiment):
+    """Look inside a CNN: one image's feature maps, layer by layer, filter by filter.
+
+    The maps shown are Keras's own layer outputs (the reference). With ``yours``, the learner's
+    ``feature_maps(model, image, layer)`` (the (H, W, F) output of ``model.layers[layer]`` for one (28, 28, 1)
+    image) is called for the chosen layer once written, and its chosen map shown beside Keras's, differences
+    marked. Without a model (``model=None``) it browses the seed CNN, untrained, and ``train`` trains it
+    briefly on Fashion-MNIST (``BRIEF_TRAINING_IMAGES`` images, one epoch) with a progress bar.
+
+    Controls: ``class_choice`` (the class names that have images), ``example`` (which image of that class; back
+    to 0 when the class changes), ``layer_choice`` (the layers with (height, width, filters) outputs, labelled
+    "0: conv 1 26x26x64", values the layer index) and ``filter_choice`` (0 to F - 1 for that layer).
+    Results: ``image`` (the input, (28, 28, 1) in [0, 1]), ``maps`` (Keras's (H, W, F) activations),
+    ``your_maps`` (the learner's, or None), pictures ``picture`` (the input), ``grid`` (all F maps, each
+    stretched on its own, the chosen one outlined), ``selected`` (the chosen map, with ``scale_bar``),
+    ``yours_selected``, ``pooled`` (the same filter after the next layer when that is a MaxPooling2D, drawn
+    at the same pixel size, so smaller; its maps in ``pooled_maps``; otherwise hidden, with ``pooled_note``
+    saying why), and ``caption`` (class, example, layer, filter, its largest value, how many pixels are active).
     """
 
-    def __init__(self, model, images, labels, class_names, feature_maps: Callable):
-        if not callable(feature_maps):
-            raise TypeError(f"activation_browser needs your feature_maps function, not {feature_maps!r}.")
+    REFERENCE = "Keras's own outputs of each layer (a model that stops at that layer)"
+
+    def __init__(self, model, images, labels, class_names, yours=None):
+        self.own_model = model is None
+        model = seed_cnn() if model is None else model
         if not hasattr(model, "layers"):
             raise TypeError(f"activation_browser needs a Keras model, not {type(model).__name__}.")
         images = np.asarray(images)
@@ -508,41 +879,55 @@ class ActivationBrowser(w.VBox):
         if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= len(self.class_names):
             raise ValueError(f"labels must be whole numbers from 0 to {len(self.class_names) - 1} "
                              f"(one per class name), not {labels.dtype} from {labels.min()} to {labels.max()}.")
-        self.model, self.images, self.labels, self.feature_maps = model, images, labels, feature_maps
+        # Raw 0-255 pixels (x_test) are scaled as lesson 05 does; images in [0, 1] are used as they are.
+        scaled = np.issubdtype(images.dtype, np.integer) or images.max() > 1.0
+        self.images = (images / 255.0 if scaled else images).astype(np.float32)
+        self.model, self.labels, self.yours = model, labels, yours
         self.shapes = [_declared_shape(layer) for layer in model.layers]
-        spatial = [index for index, shape in enumerate(self.shapes) if len(shape) == 3]
-        if not spatial:
+        self.spatial = [index for index, shape in enumerate(self.shapes) if len(shape) == 3]
+        if not self.spatial:
             raise ValueError("the model has no layer with (height, width, filters) output to browse.")
-        self._top = 1.0 if images.max() <= 1.0 else 255.0  # images in [0, 1], or 0-255 ones
-        self._cache: dict[tuple[int, int], np.ndarray] = {}
+        self.names = readable_names(model)
+        self._reference: dict[int, dict[int, np.ndarray]] = {}
+        self._yours: dict[tuple, np.ndarray] = {}
+        self._probe = None
         self._busy = False
-        self.image: np.ndarray | None = None
-        self.maps: np.ndarray | None = None
-        self.pooled_maps: np.ndarray | None = None
+        self.image = self.maps = self.your_maps = self.pooled_maps = None
 
         present = sorted(set(labels.tolist()))
         self.class_choice = w.Dropdown(options=[(self.class_names[c], c) for c in present], description="class")
         self.example = w.IntSlider(min=0, max=0, description="example")
-        self.layer_choice = w.Dropdown(options=[(f"{i}: {model.layers[i].name} {_size(self.shapes[i])}", i)
-                                                for i in spatial], description="layer")
-        self.filter_choice = w.IntSlider(min=0, max=self.shapes[spatial[0]][-1] - 1, description="filter")
-        self.picture, self.grid = w.Image(format="png"), w.Image(format="png")
-        self.selected, self.pooled = w.Image(format="png"), w.Image(format="png")
-        self.caption, self.selected_label, self.pooled_label, self.pooled_note = w.HTML(), w.HTML(), w.HTML(), w.HTML()
+        self.layer_choice = w.Dropdown(options=[(f"{i}: {self.names[i]} {_size(self.shapes[i])}", i)
+                                                for i in self.spatial], description="layer")
+        self.filter_choice = w.IntSlider(min=0, max=self.shapes[self.spatial[0]][-1] - 1, description="filter")
+        self.picture, self.grid, self.selected, self.yours_selected, self.pooled = (
+            w.Image(format="png") for _ in range(5))
+        self.caption, self.selected_label, self.yours_label, self.pooled_label, self.pooled_note = (
+            w.HTML() for _ in range(5))
+        self.scale_bar, self.model_note, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML(), w.HTML()
+        self.train = w.Button(description="train briefly", icon="play",
+                              tooltip=f"one epoch on {BRIEF_TRAINING_IMAGES:,} Fashion-MNIST training images")
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="training",
+                                      layout=w.Layout(display="none"))
+        self.train.on_click(lambda _: self._train_briefly())
+        self.train.layout.display = None if self.own_model else "none"
         self._follow_class()
         self.class_choice.observe(lambda _: self._update(self._follow_class), names="value")
         self.layer_choice.observe(lambda _: self._update(self._follow_layer), names="value")
         for control in (self.example, self.filter_choice):
             control.observe(lambda _: self._update(), names="value")
         controls = w.HBox([w.VBox([self.class_choice, self.example]), w.VBox([self.layer_choice, self.filter_choice])])
-        top = dict(align_items="flex-start")
-        pictures = w.HBox([w.VBox([w.HTML("<b>input</b>"), self.picture]),
-                           w.VBox([self.selected_label, self.selected]),
-                           w.VBox([self.pooled_label, self.pooled, self.pooled_note])],
-                          layout=w.Layout(flex_flow="row wrap", **top))
-        grid = w.VBox([w.HTML("<b>every filter of this layer</b> (the chosen one outlined)"), self.grid])
-        super().__init__([controls, self.caption, pictures, grid])
-        self._draw()
+        self.yours_box = _picture(self.yours_label, self.yours_selected)
+        self.pooled_box = _picture(self.pooled_label, self.pooled, self.pooled_note)
+        pictures = w.HBox([_picture(w.HTML("<b>input</b>: 28x28"), self.picture),
+                           _picture(self.selected_label, self.selected, self.scale_bar), self.yours_box,
+                           self.pooled_box], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        grid = w.VBox([w.HTML("<b>every filter of this layer</b> (each stretched from 0 to its own largest "
+                              "value; the chosen one outlined)"), self.grid])
+        super().__init__([w.HBox([self.model_note, self.train, self.progress]), controls, self.notice,
+                          self.problem, self.caption, pictures, grid])
+        self._describe_model()
+        self._redraw()
 
     @property
     def indices(self) -> np.ndarray:
@@ -568,7 +953,7 @@ class ActivationBrowser(w.VBox):
                 adjust()
         finally:
             self._busy = False
-        self._draw()
+        self._redraw()
 
     def _follow_class(self) -> None:
         self.example.value = 0
@@ -579,82 +964,144 @@ class ActivationBrowser(w.VBox):
         self.filter_choice.value = min(self.filter_choice.value, count - 1)
         self.filter_choice.max = count - 1
 
-    def _activations(self, layer: int) -> np.ndarray:
-        """The learner's feature_maps for the current image, checked for shape and cached."""
-        key = (self.index, layer)
-        if key not in self._cache:
-            maps = np.asarray(self.feature_maps(self.model, self.image, layer))
-            expected = self.shapes[layer]
-            if maps.shape != expected:
-                hint = (" (drop the batch axis: the maps of one image)" if maps.shape == (1, *expected) else "")
-                raise ValueError(f"feature_maps(model, image, {layer}) returned shape {maps.shape}; "
-                                 f"layer {layer} ({self.model.layers[layer].name}) gives {expected}{hint}.")
-            self._cache[key] = maps.astype(float, copy=False)
-        return self._cache[key]
+    def _describe_model(self, trained_now: str = "") -> None:
+        if not self.own_model:
+            text = "the one passed in, as it is."
+        elif trained_now:
+            text = f"the seed CNN, {trained_now}."
+        else:
+            text = ("the seed CNN, <i>untrained</i> (seeded random weights, so its filters respond to little in "
+                    "particular yet).")
+        self.model_note.value = f'<span class="convcourse-model"><b>model</b>: {text}</span>'
 
-    @staticmethod
-    def _failure(error: Exception) -> str:
-        message = html.escape(str(error)) or "(no message: is feature_maps still the stub?)"
-        return (f'<div class="convcourse-activation-error" style="max-width: 44em"><b>feature_maps failed:</b> '
-                f"{type(error).__name__}: {message}</div>")
+    def _reference_maps(self, layer: int) -> np.ndarray:
+        """Keras's activations of ``layer`` for the current image; every browsable layer computed in one pass."""
+        if self.index not in self._reference:
+            if self._probe is None:
+                import keras
+
+                self._probe = keras.Model(self.model.inputs, [self.model.layers[i].output for i in self.spatial])
+            outputs = self._probe([self.images[self.index][None]], training=False)
+            self._reference[self.index] = {i: np.asarray(out)[0].astype(float) for i, out in zip(self.spatial, outputs)}
+        return self._reference[self.index][layer]
+
+    def _learners_maps(self, layer: int) -> _Attempt:
+        """The learner's feature_maps for the current image and ``layer`` (answers cached per function)."""
+        function = _find(self.yours, "feature_maps")
+        key = (function, self.index, layer)
+        if function is not None and key in self._yours:
+            return _Attempt("ok", self._yours[key])
+        attempt = _attempt(function, self.model, self.image.copy(), layer)
+        if attempt.state == "ok":
+            self._yours[key] = attempt.result = np.asarray(attempt.result, dtype=float)
+        return attempt
+
+    def _clear(self) -> None:
+        self.maps = self.your_maps = self.pooled_maps = None
+        for picture in (self.grid, self.selected, self.yours_selected, self.pooled):
+            picture.value = b""
+        for label in (self.selected_label, self.yours_label, self.pooled_label, self.pooled_note, self.scale_bar):
+            label.value = ""
 
     def _draw(self) -> None:
         layer, chosen, name = self.layer, self.filter_choice.value, self.class_names[self.class_choice.value]
         self.image = self.images[self.index]
-        self.picture.value = plots.enlarged_png(self.image[..., 0] if self.image.shape[-1] == 1 else self.image,
-                                                size=224, vmin=0, vmax=self._top)
+        self.picture.value = plots.map_png(self.image[..., 0] if self.image.shape[-1] == 1 else self.image.mean(-1),
+                                           8, 0.0, 1.0)
+        self.maps = self._reference_maps(layer)
+        chosen_map = self.maps[:, :, chosen]
+        scale = plots.pixel_scale(chosen_map.shape, 260)
+        colours = plots.colour_scale(chosen_map)
+        self.grid.value = plots.feature_map_grid_png(self.maps, highlight=chosen)
+        self.selected.value = plots.map_png(chosen_map, scale, *colours)
+        self.scale_bar.value = plots.colour_bar_html(*colours, width=min(260, chosen_map.shape[1] * scale))
+        self.selected_label.value = f"<b>filter {chosen}</b>: {_size(chosen_map.shape)} (Keras)"
+        self._draw_pooled(layer, chosen, scale, colours)
+        self._draw_yours(layer, chosen, scale, colours)
+        active = int(np.sum(chosen_map > 0))
         where = (f"<b>{html.escape(name)}</b> example {self.example.value} (of 0&ndash;{len(self.indices) - 1}; "
                  f"image {self.index} of the set)")
-        layer_text = f"layer {layer}: {html.escape(self.model.layers[layer].name)} {_size(self.shapes[layer])}"
-        try:
-            self.maps = self._activations(layer)
-        except Exception as error:  # noqa: BLE001 - the learner's function: show its error in the widget
-            self.maps = self.pooled_maps = None
-            for picture in (self.grid, self.selected, self.pooled):
-                picture.value = b""
-            self.selected_label.value = self.pooled_label.value = self.pooled_note.value = ""
-            self.caption.value = f"{where} &middot; {layer_text}{self._failure(error)}"
-            return
-        chosen_map = self.maps[:, :, chosen]
-        self.grid.value = plots.feature_map_grid_png(self.maps, highlight=chosen)
-        self.selected.value = plots.enlarged_png(chosen_map)
-        self.selected_label.value = f"<b>filter {chosen}</b>: {_size(chosen_map.shape)}"
-        pooled_error = self._draw_pooled(layer, chosen)
-        active = int(np.sum(chosen_map > 0))
+        layer_text = f"layer {layer}: {html.escape(self.names[layer])} {_size(self.shapes[layer])}"
         self.caption.value = (
             f"{where} &middot; {layer_text} &middot; <b>filter {chosen}</b>: max "
             f'<span class="convcourse-max">{chosen_map.max():.3g}</span>, '
-            f'<span class="convcourse-active">{active}</span> of {chosen_map.size} pixels active (&gt; 0)'
-            + (self._failure(pooled_error) if pooled_error else ""))
+            f'<span class="convcourse-active">{active}</span> of {chosen_map.size} pixels active (&gt; 0)')
 
-    def _draw_pooled(self, layer: int, chosen: int) -> Exception | None:
-        """The chosen filter after the next layer, if that layer max-pools; returns the learner's error, if any."""
+    def _draw_yours(self, layer: int, chosen: int, scale: int, colours: tuple) -> None:
+        attempt, comparison = self._learners_maps(layer), ""
+        self.your_maps = None
+        if attempt.state == "ok":
+            yours = attempt.result
+            if yours.shape == (1, *self.maps.shape):
+                comparison = (f'<b class="convcourse-differs">it returned shape {yours.shape}; layer {layer} gives '
+                              f"{self.maps.shape}</b> (drop the batch axis: the maps of one image).")
+            else:
+                marked, comparison = _compared(yours, self.maps, tolerance=1e-4)
+                if marked is not None:
+                    self.your_maps = yours
+                    self.yours_selected.value = plots.map_png(yours[:, :, chosen], scale, *colours,
+                                                              marked=marked[:, :, chosen])
+                    self.yours_label.value = f"<b>filter {chosen}</b>: your feature_maps"
+        if self.your_maps is None:
+            self.yours_selected.value, self.yours_label.value = b"", ""
+        self.yours_box.layout.display = None if self.your_maps is not None else "none"
+        self.notice.value = _notice(self.REFERENCE, "feature_maps", self.yours is not None, attempt, comparison)
+
+    def _draw_pooled(self, layer: int, chosen: int, scale: int, colours: tuple) -> None:
+        """The chosen filter after the next layer, if that layer max-pools, at the same pixel size."""
         after = layer + 1
-        self.pooled_maps = None
-        self.pooled.value = b""
-        self.pooled.layout.display = "none"
+        self.pooled_maps, self.pooled.value = None, b""
         if after >= len(self.model.layers) or not _is_max_pooling(self.model.layers[after]):
+            self.pooled.layout.display = "none"
             self.pooled_label.value = "<b>after pooling</b>"
-            following = "the output" if after >= len(self.model.layers) else self.model.layers[after].name
+            following = "the output" if after >= len(self.model.layers) else self.names[after]
             self.pooled_note.value = (f'<i class="convcourse-no-pooling">no max pooling right after this layer '
                                       f"(next: {html.escape(following)}).</i>")
-            return None
-        self.pooled_label.value = (f"<b>after max pooling</b> (layer {after}: "
-                                   f"{html.escape(self.model.layers[after].name)}): {_size(self.shapes[after][:2])}")
-        try:
-            self.pooled_maps = self._activations(after)
-        except Exception as error:  # noqa: BLE001 - the learner's function: show its error in the widget
-            self.pooled_note.value = "<i>feature_maps failed for this layer; see above.</i>"
-            return error
+            return
+        self.pooled_maps = self._reference_maps(after)
+        self.pooled_label.value = (f"<b>after max pooling</b> (layer {after}: {html.escape(self.names[after])}): "
+                                   f"{_size(self.shapes[after][:2])}")
         self.pooled_note.value = ""
-        # Each pooled value drawn as large as the block it came from, so the two pictures line up.
-        block = max(1, self.shapes[layer][0] // self.shapes[after][0])
-        self.pooled.value = plots.enlarged_png(self.pooled_maps[:, :, chosen],
-                                               scale=block * plots.enlargement(self.shapes[layer]))
+        self.pooled.value = plots.map_png(self.pooled_maps[:, :, chosen], scale, *colours)
         self.pooled.layout.display = None
-        return None
+
+    def _train_briefly(self) -> None:
+        """One epoch of the browser's own CNN on a seeded subset of Fashion-MNIST, the progress bar following."""
+        import keras
+
+        from .training import seeded_subset
+
+        progress = self.progress
+
+        class Progress(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                progress.value = batch + 1
+
+        self.train.disabled = True
+        try:
+            (x_train, y_train), _, _ = data.fashion_mnist()
+            images, labels = seeded_subset(x_train, y_train, BRIEF_TRAINING_IMAGES, seed=3)
+            batches = -(-len(images) // 64)
+            progress.max, progress.value, progress.layout.display = batches, 0, None
+            history = self.model.fit((images / 255.0).astype(np.float32)[..., None], labels, epochs=1, batch_size=64,
+                                     verbose=0, callbacks=[Progress()])
+        except Exception as error:  # noqa: BLE001 - shown in the widget, like any failed update
+            self.problem.value = _problem(f"<b>Training failed</b> ({html.escape(_error_text(error))}).")
+            return
+        finally:
+            self.train.disabled = False
+        self._reference.clear()
+        self._yours.clear()
+        accuracy = history.history.get("accuracy", [float("nan")])[-1]
+        runs = getattr(self, "_runs", 0) + 1
+        self._runs = runs
+        self._describe_model(f"trained {runs} time(s) on {BRIEF_TRAINING_IMAGES:,} images for one epoch "
+                             f"(training accuracy {accuracy:.2f})")
+        self._redraw()
 
 
-def activation_browser(model, images, labels, class_names, feature_maps: Callable) -> ActivationBrowser:
-    """Browse the feature maps your ``feature_maps(model, image, layer)`` gets from ``model``, image by image."""
-    return ActivationBrowser(model, images, labels, class_names, feature_maps)
+def activation_browser(model, images, labels, class_names, yours=None) -> ActivationBrowser:
+    """Browse the feature maps of ``model`` (None: the seed CNN, untrained, with a button that trains it
+    briefly) image by image, as Keras computes them; with ``yours=globals()`` your ``feature_maps`` is shown
+    beside them once you have written it."""
+    return ActivationBrowser(model, images, labels, class_names, yours)

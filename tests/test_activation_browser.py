@@ -1,8 +1,8 @@
 """Lesson 05's activation browser, driven from Python through the controls a learner uses.
 
-Every activation the widget shows comes from the learner's ``feature_maps``; here that is a correct one
-written below (tests may hold reference code; ``convcourse`` may not), applied to the seed CNN, untrained
-but seeded, and a few seeded random images, so nothing needs downloading.
+The maps the widget shows are Keras's (the reference); the learner's ``feature_maps`` is shown beside them once
+written. Here that is a correct one written below (tests may hold reference code; ``convcourse`` may not),
+applied to the seed CNN, untrained but seeded, and a few seeded random images, so nothing needs downloading.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def feature_maps(keras):
 
 @pytest.fixture
 def browser(model, images, feature_maps):
-    return widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, feature_maps)
+    return widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, yours=feature_maps)
 
 
 def decoded(png: bytes) -> np.ndarray:
@@ -99,35 +99,38 @@ def outlined_tile(grid_png: bytes, maps: np.ndarray) -> int:
 
 
 def test_it_opens_on_the_first_conv_layer_with_keras_own_activations(keras, model, images, browser, feature_maps):
-    assert browser.layer_choice.options == (("0: conv2d 26x26x64", 0), ("1: max_pooling2d 13x13x64", 1),
-                                            ("2: conv2d_1 11x11x64", 2), ("3: max_pooling2d_1 5x5x64", 3))
+    assert browser.layer_choice.options == (("0: conv 1 26x26x64", 0), ("1: max pool 1 13x13x64", 1),
+                                            ("2: conv 2 11x11x64", 2), ("3: max pool 2 5x5x64", 3))
     assert [label for label, _ in browser.class_choice.options] == ["T-shirt/top", "Trouser", "Dress"]
     assert browser.layer_choice.value == 0 and (browser.filter_choice.min, browser.filter_choice.max) == (0, 63)
     assert (browser.example.value, browser.example.max) == (0, 3)
     np.testing.assert_array_equal(browser.image, images[0])
     assert browser.maps.shape == (26, 26, 64)
     np.testing.assert_allclose(browser.maps, keras_output(keras, model, images[0], 0), rtol=1e-5, atol=1e-6)
-    assert feature_maps.calls == [0, 1]  # the layer, then the pooling layer after it; nothing else
+    assert feature_maps.calls == [0]  # the learner's function for the chosen layer; nothing else
+    assert "the same as the reference" in browser.notice.value and "convcourse-yours" in browser.notice.value
+    np.testing.assert_allclose(browser.your_maps, browser.maps, rtol=1e-5, atol=1e-6)
     chosen = browser.maps[:, :, 0]
     assert f"max <span class=\"convcourse-max\">{chosen.max():.3g}</span>" in browser.caption.value
     assert f'<span class="convcourse-active">{int((chosen > 0).sum())}</span> of 676 pixels' in browser.caption.value
-    for text in ("T-shirt/top", "example 0 (of 0&ndash;3; image 0 of the set)", "layer 0: conv2d 26x26x64", "filter 0"):
+    for text in ("T-shirt/top", "example 0 (of 0&ndash;3; image 0 of the set)", "layer 0: conv 1 26x26x64", "filter 0"):
         assert text in browser.caption.value
     assert decoded(browser.picture.value).shape[:2] == (224, 224)
     assert decoded(browser.selected.value).shape[:2] == (260, 260)
+    assert decoded(browser.yours_selected.value).shape[:2] == (260, 260)
     assert outlined_tile(browser.grid.value, browser.maps) == 0
 
 
-def test_the_pooled_view_is_the_max_pool_of_the_selected_map(browser):
+def test_the_pooled_view_is_the_max_pool_of_the_selected_map_drawn_smaller(browser):
     for layer, size in ((0, (13, 13)), (2, (5, 5))):
         browser.layer_choice.value = layer
         browser.filter_choice.value = 17
         assert browser.pooled.layout.display != "none" and browser.pooled_note.value == ""
         assert browser.pooled_maps[:, :, 17].shape == size
         np.testing.assert_allclose(browser.pooled_maps[:, :, 17], max_pooled(browser.maps[:, :, 17]), rtol=1e-6)
-        # each pooled pixel as large as the 2x2 block it came from, so the two pictures line up
+        # one screen size per pixel for the map and its pooled version: the pooled one is drawn smaller
         scale = decoded(browser.selected.value).shape[0] // browser.maps.shape[0]
-        assert decoded(browser.pooled.value).shape[:2] == (2 * scale * size[0], 2 * scale * size[1])
+        assert decoded(browser.pooled.value).shape[:2] == (scale * size[0], scale * size[1])
 
 
 def test_a_pooling_layer_shows_its_13x13_maps_and_a_note_instead_of_a_pooled_view(browser, feature_maps):
@@ -135,13 +138,13 @@ def test_a_pooling_layer_shows_its_13x13_maps_and_a_note_instead_of_a_pooled_vie
     before_pooling = browser.maps[:, :, 40]
     browser.layer_choice.value = 1
     assert browser.maps.shape == (13, 13, 64) and browser.filter_choice.max == 63
-    assert browser.filter_choice.value == 40 and "layer 1: max_pooling2d 13x13x64" in browser.caption.value
+    assert browser.filter_choice.value == 40 and "layer 1: max pool 1 13x13x64" in browser.caption.value
     assert browser.pooled_maps is None and browser.pooled.layout.display == "none"
-    assert "no max pooling right after this layer (next: conv2d_1)" in browser.pooled_note.value
-    assert feature_maps.calls == [0, 1]  # layer 1 was already cached as layer 0's pooled view
+    assert "no max pooling right after this layer (next: conv 2)" in browser.pooled_note.value
+    assert feature_maps.calls == [0, 1]
     np.testing.assert_allclose(browser.maps[:, :, 40], max_pooled(before_pooling), rtol=1e-6)
     browser.layer_choice.value = 3
-    assert browser.maps.shape == (5, 5, 64) and "(next: flatten)" in browser.pooled_note.value
+    assert browser.maps.shape == (5, 5, 64) and "(next: flatten 1)" in browser.pooled_note.value
 
 
 def test_changing_the_class_resets_the_example_and_changes_the_image(images, browser):
@@ -160,60 +163,90 @@ def test_changing_the_class_resets_the_example_and_changes_the_image(images, bro
 
 def test_moving_the_filter_redraws_from_the_cache_without_calling_feature_maps(browser, feature_maps):
     calls = len(feature_maps.calls)
-    pictures, grids = {browser.selected.value}, {browser.grid.value}
+    pictures, grids = {bytes(browser.selected.value)}, {bytes(browser.grid.value)}
     for chosen in (5, 33, 63):
         browser.filter_choice.value = chosen
         assert outlined_tile(browser.grid.value, browser.maps) == chosen
         assert f"filter {chosen}</b>: max" in browser.caption.value
-        pictures.add(browser.selected.value)
-        grids.add(browser.grid.value)
+        pictures.add(bytes(browser.selected.value))
+        grids.add(bytes(browser.grid.value))
     assert len(pictures) == len(grids) == 4 and len(feature_maps.calls) == calls
     browser.example.value = 1  # a new image is computed once...
     browser.example.value = 0  # ...and an image seen before is not
-    assert len(feature_maps.calls) == calls + 2
+    assert len(feature_maps.calls) == calls + 1
 
 
-def test_a_stub_that_raises_is_shown_not_raised(model, images):
+def test_before_feature_maps_is_written_it_shows_keras_maps_and_says_so(model, images):
     def stub(model, image, layer):
-        raise NotImplementedError("write feature_maps first")
+        raise NotImplementedError()
 
-    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, stub)
-    assert "feature_maps failed:</b> NotImplementedError: write feature_maps first" in browser.caption.value
-    assert browser.maps is None and browser.grid.value == b"" and browser.selected.value == b""
-    browser.filter_choice.value = 3  # nothing escapes while the learner plays
+    for yours in (None, {}, {"feature_maps": stub}):
+        browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, yours=yours)
+        assert "Showing the reference" in browser.notice.value and browser.problem.value == ""
+        assert browser.maps.shape == (26, 26, 64) and browser.your_maps is None and len(browser.selected.value)
+        assert browser.yours_box.layout.display == "none"
+    assert "still the stub" in browser.notice.value
+    browser.filter_choice.value = 3  # nothing escapes while the experimenter plays
     browser.layer_choice.value = 2
     browser.class_choice.value = 1
-    assert "NotImplementedError" in browser.caption.value and "Trouser" in browser.caption.value
+    assert "Trouser" in browser.caption.value and browser.problem.value == ""
     np.testing.assert_array_equal(browser.image, images[3])
-    bare = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES,
-                                      lambda *_: (_ for _ in ()).throw(NotImplementedError()))
-    assert "NotImplementedError: (no message" in bare.caption.value
 
 
-def test_a_wrong_shape_is_named_in_the_caption(model, images, feature_maps):
+def test_the_learners_function_is_picked_up_once_written_and_its_errors_named(model, images, feature_maps):
+    def broken(model, image, layer):
+        raise ValueError("write feature_maps first")
+
+    namespace = {"feature_maps": broken}
+    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, yours=namespace)
+    assert "failed with ValueError: write feature_maps first" in browser.notice.value
+    assert browser.maps is not None, "the reference is still shown"
+    namespace["feature_maps"] = feature_maps
+    browser.filter_choice.value = 1
+    assert "the same as the reference" in browser.notice.value and browser.your_maps is not None
+
+
+def test_a_wrong_shape_or_wrong_values_are_named_and_marked(model, images, feature_maps):
     def with_batch_axis(model, image, layer):
         return feature_maps(model, image, layer)[None]
 
-    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, with_batch_axis)
-    assert "returned shape (1, 26, 26, 64); layer 0 (conv2d) gives (26, 26, 64) (drop the batch axis" \
-        in browser.caption.value
-    assert browser.maps is None
+    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, yours=with_batch_axis)
+    assert "returned shape (1, 26, 26, 64); layer 0 gives (26, 26, 64)</b> (drop the batch axis" in browser.notice.value
+    assert browser.your_maps is None and browser.maps is not None
 
-    def wrong_pool(model, image, layer):
-        return feature_maps(model, image, layer)[:, :, :8] if layer == 1 else feature_maps(model, image, layer)
+    def no_relu(model, image, layer):
+        probe = feature_maps.keras.Model(model.inputs, model.layers[layer].output)
+        return np.asarray(probe([image[None]]))[0] - 0.01
 
-    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, wrong_pool)
-    assert browser.maps.shape == (26, 26, 64) and browser.pooled_maps is None
-    assert "returned shape (13, 13, 8)" in browser.caption.value and "failed" in browser.pooled_note.value
+    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, yours=no_relu)
+    assert "of 43,264 pixels differ from the reference" in browser.notice.value
+    marked = np.all(decoded(browser.yours_selected.value) == ORANGE, axis=-1)
+    assert marked.all(), "every pixel is off by 0.01, so every one is marked"
 
 
 def test_bad_arguments_are_refused(model, images, feature_maps):
-    with pytest.raises(TypeError, match="feature_maps function"):
-        widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, None)
+    with pytest.raises(TypeError, match="Keras model"):
+        widgets.activation_browser("model", images, LABELS, data.FASHION_MNIST_CLASSES)
     with pytest.raises(ValueError, match="labels"):
-        widgets.activation_browser(model, images, LABELS[:-1], data.FASHION_MNIST_CLASSES, feature_maps)
+        widgets.activation_browser(model, images, LABELS[:-1], data.FASHION_MNIST_CLASSES, yours=feature_maps)
     with pytest.raises(ValueError, match="whole numbers from 0 to 9"):
-        widgets.activation_browser(model, images, LABELS + 7, data.FASHION_MNIST_CLASSES, feature_maps)
+        widgets.activation_browser(model, images, LABELS + 7, data.FASHION_MNIST_CLASSES, yours=feature_maps)
+
+
+def test_without_a_model_it_browses_the_seed_cnn_untrained_and_trains_it_briefly(images, monkeypatch):
+    raw = np.rint(images * 255).astype(np.uint8)[..., 0]  # x_test as loaded: (n, 28, 28) uint8
+    browser = widgets.activation_browser(None, raw, LABELS, data.FASHION_MNIST_CLASSES)
+    assert "untrained" in browser.model_note.value and browser.train.layout.display is None
+    assert browser.model.count_params() == 243_786 and browser.image.max() <= 1.0
+    before = browser.maps.copy()
+    small = (np.zeros((64, 28, 28), np.uint8) + np.arange(64, dtype=np.uint8)[:, None, None],
+             np.arange(64) % 10)
+    monkeypatch.setattr(widgets.data, "fashion_mnist", lambda: (small, small, data.FASHION_MNIST_CLASSES))
+    monkeypatch.setattr(widgets, "BRIEF_TRAINING_IMAGES", 64)
+    browser.train.click()
+    assert "trained 1 time(s)" in browser.model_note.value and browser.problem.value == ""
+    assert browser.progress.value == browser.progress.max == 1
+    assert not np.allclose(browser.maps, before), "the maps follow the trained weights"
 
 
 def test_the_grid_shows_every_map_stretched_on_its_own():
@@ -229,12 +262,12 @@ def test_the_filter_range_follows_the_layer(keras, images, feature_maps):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(16, 3, name="wide"),
                               keras.layers.Conv2D(8, 3, name="narrow"), keras.layers.GlobalMaxPooling2D(name="top")])
-    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, feature_maps)
-    assert [label for label, _ in browser.layer_choice.options] == ["0: wide 26x26x16", "1: narrow 24x24x8"]
+    browser = widgets.activation_browser(model, images, LABELS, data.FASHION_MNIST_CLASSES, yours=feature_maps)
+    assert [label for label, _ in browser.layer_choice.options] == ["0: conv 1 26x26x16", "1: conv 2 24x24x8"]
     browser.filter_choice.value = 12
     browser.layer_choice.value = 1
     assert (browser.filter_choice.value, browser.filter_choice.max) == (7, 7) and browser.maps.shape == (24, 24, 8)
-    assert outlined_tile(browser.grid.value, browser.maps) == 7 and "(next: top)" in browser.pooled_note.value
+    assert outlined_tile(browser.grid.value, browser.maps) == 7 and "(next: globalmaxpooling2d 1)" in browser.pooled_note.value
     browser.layer_choice.value = 0
     assert (browser.filter_choice.value, browser.filter_choice.max) == (7, 15)
-    assert "no max pooling right after this layer (next: narrow)" in browser.pooled_note.value
+    assert "no max pooling right after this layer (next: conv 2)" in browser.pooled_note.value

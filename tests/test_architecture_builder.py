@@ -161,51 +161,80 @@ def test_add_dense_keeps_the_output_layer_last_and_same_padding_and_arrows_work(
     assert shown_layers(builder) == layers and builder.total == total
 
 
-def test_a_kernel_too_large_shows_the_learners_message_and_recovers():
+def test_a_kernel_too_large_is_refused_in_a_sentence_with_the_learners_message_and_recovers():
     builder = widgets.architecture_builder(layer_shapes)
     builder.rows[2].kernel_size.value = 30
-    assert builder.total is None and "total parameters" not in builder.table.value
-    assert "cannot build this stack" in builder.table.value
-    assert "layer 3 (conv): a 30x30 kernel does not fit in a 13x13 input." in html.unescape(builder.table.value)
+    assert builder.total is None and builder.table.value == "", "no stale table from the previous stack"
+    problem = html.unescape(builder.problem.value)
+    assert "Cannot show this:" in problem and "Keras cannot add layer 3 ('conv', 64, 30)" in problem
+    assert "Your layer_shapes says: ValueError: layer 3 (conv): a 30x30 kernel does not fit in a 13x13 input." in problem
     assert "Conv2D(64, (30, 30)" in shown_code(builder), "the code still shows what the learner built"
     builder.rows[2].kernel_size.value = 3
-    assert builder.total == 243_786
+    assert builder.total == 243_786 and builder.problem.value == ""
 
 
-def test_dense_before_flatten_is_reported_and_add_flatten_fixes_it():
+def test_dense_before_flatten_is_reported_and_add_flatten_fixes_it_once():
     builder = widgets.architecture_builder(layer_shapes, layers=[("conv", 8, 3), ("dense", 10)])
-    assert "layer 2 (dense) needs a flat input" in builder.table.value and builder.total is None
+    assert "layer 2 (&#x27;dense&#x27;, 10) needs a flat input" in builder.problem.value and builder.total is None
+    assert not builder.add_buttons["flatten"].disabled
     builder.add_buttons["flatten"].click()
     assert builder.layers == [("conv", 8, 3), ("flatten",), ("dense", 10)]
     assert builder.total == 80 + (26 * 26 * 8 + 1) * 10
+    assert builder.add_buttons["flatten"].disabled, "a second Flatten cannot be added"
+    builder.add_buttons["flatten"].click()
+    assert builder.layers == [("conv", 8, 3), ("flatten",), ("dense", 10)]
 
 
-def test_a_stub_that_raises_not_implemented_is_shown_not_raised():
-    builder = widgets.architecture_builder(not_implemented_yet)
-    assert builder.total is None
-    assert "layer_shapes failed:</b> NotImplementedError" in builder.table.value
-    builder.rows[0].filters.value = 16  # still no exception escapes while the learner plays
+def test_a_second_flatten_is_named_as_such():
+    builder = widgets.architecture_builder(layer_shapes, layers=[("conv", 8, 3), ("flatten",), ("flatten",)])
+    assert "flattens a second time" in builder.problem.value
+    assert "convolution and pooling" not in builder.problem.value
+
+
+def test_before_layer_shapes_is_written_the_table_is_keras_and_says_so(keras):
+    for yours in (None, {}, not_implemented_yet, {"layer_shapes": not_implemented_yet}):
+        builder = widgets.architecture_builder(yours)
+        assert "Showing the reference" in builder.notice.value and "convcourse-reference" in builder.notice.value
+        assert shown_layers(builder) == [(KERAS_NAMES[kind], str(shape), f"{parameters:,}")
+                                         for kind, shape, parameters in SEED_SHAPES]
+        assert builder.total == 243_786 and builder.problem.value == ""
+    assert "still the stub" in builder.notice.value
+    builder.rows[0].filters.value = 16  # no exception escapes while the experimenter plays
     builder.add_buttons["conv"].click()
-    assert "NotImplementedError" in builder.table.value and "keras.Sequential" in shown_code(builder)
+    assert (shown_layers(builder), builder.total) == keras_summary(keras, builder)
+    assert "keras.Sequential" in shown_code(builder) and builder.problem.value == ""
 
 
-def test_other_errors_and_malformed_answers_are_named():
+def test_the_learners_function_is_picked_up_from_the_namespace_once_written():
+    namespace = {"layer_shapes": not_implemented_yet}
+    builder = widgets.architecture_builder(namespace)
+    assert "still the stub" in builder.notice.value
+    namespace["layer_shapes"] = layer_shapes  # the learner runs the finished cell
+    builder.rows[0].filters.value = 32
+    assert "convcourse-yours" in builder.notice.value and "every shape and count as Keras" in builder.notice.value
+
+
+def test_a_crashing_or_malformed_answer_is_named_and_the_reference_still_shown():
     def crashes(input_shape, layers):
         return {}["<height>"]
 
-    assert "KeyError: &#x27;&lt;height&gt;&#x27;" in widgets.architecture_builder(crashes).table.value
+    builder = widgets.architecture_builder(crashes)
+    assert "failed with KeyError: &#x27;&lt;height&gt;&#x27;" in builder.notice.value and builder.total == 243_786
     short = widgets.architecture_builder(lambda shape, layers: layer_shapes(shape, layers)[:-1])
-    assert "returned 6 entries for 7 layers" in short.table.value and short.total is None
+    assert "returned 6 entries for 7 layers" in short.notice.value and short.total == 243_786
     shapes_only = widgets.architecture_builder(lambda shape, layers: [s for _, s, _ in layer_shapes(shape, layers)])
-    assert "entry 1 of layer_shapes" in shapes_only.table.value
+    assert "entry 1 of its result" in shapes_only.notice.value
 
 
-def test_the_widget_shows_the_learners_numbers_rather_than_its_own():
+def test_the_learners_numbers_are_shown_and_those_keras_disagrees_with_marked():
     def wrong_but_well_formed(input_shape, layers):
-        return [(layer[0], (7, 7, 7), 5) for layer in layers]
+        return [(kind, shape if number else (7, 7, 7), parameters)
+                for number, (kind, shape, parameters) in enumerate(layer_shapes(input_shape, layers))]
 
     builder = widgets.architecture_builder(wrong_but_well_formed)
-    assert shown_layers(builder)[0] == ("Conv2D", "(7, 7, 7)", "5") and builder.total == 35
+    assert shown_layers(builder)[0] == ("Conv2D", "(7, 7, 7) (Keras: (26, 26, 64))", "640")
+    assert shown_layers(builder)[1] == ("MaxPooling2D", "(13, 13, 64)", "0")
+    assert "1 of 7 layers differ from Keras" in builder.notice.value and builder.total == 243_786
 
 
 def test_a_malformed_stack_is_refused_with_the_format():

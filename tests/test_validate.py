@@ -161,6 +161,6 @@ def test_stepper_and_playground_refuse_bad_inputs():
     with pytest.raises(ValueError, match="too close to the edge"):
         widgets.pixel_stepper(np.ones((2, 2)), KERNEL)
     with pytest.raises(ValueError, match="must be 3x3"):
-        widgets.kernel_playground({"x": IMAGE}, {"big": np.ones((5, 5))}, display=lambda v, m: v)
+        widgets.kernel_playground({"x": IMAGE}, {"big": np.ones((5, 5))})
     with pytest.raises(ValueError, match="at least one image"):
-        widgets.kernel_playground({}, data.preset_filters(), display=lambda v, m: v)
+        widgets.kernel_playground({}, data.preset_filters())

@@ -32,7 +32,7 @@ def test_moving_the_slider_moves_the_window_and_recomputes_the_sum():
     expected = signal.correlate2d(image.astype(float), kernel, "valid")
     assert len(stepper.positions) == expected.size == 24
     seen = []
-    for index in range(stepper.slider.min, stepper.slider.max + 1):
+    for index in range(len(stepper.positions)):
         stepper.slider.value = index
         row, col = stepper.position
         assert _shown_sum(stepper) == pytest.approx(expected[row - 1, col - 1], abs=1e-9)
@@ -61,11 +61,16 @@ def _identity_display(values, mode):
 @pytest.fixture
 def playground():
     images = {"small": data.small_image(), "ramp": np.tile(np.arange(0, 250, 10, dtype=np.uint8), (12, 1))}
-    return widgets.kernel_playground(images, data.preset_filters(), display=_identity_display)
+    return widgets.kernel_playground(images, data.preset_filters(), yours={"to_display": _identity_display})
 
 
-def _decoded(picture) -> np.ndarray:
-    return _png_pixels(picture.value)
+def _decoded(picture, shape) -> np.ndarray:
+    """The grey levels a picture shows for an array of ``shape``, each drawn as a square block of screen pixels."""
+    pixels = _png_pixels(picture.value)
+    scale = pixels.shape[0] // shape[0]
+    assert pixels.shape[:2] == (shape[0] * scale, shape[1] * scale), "every value is the same whole-pixel square"
+    grey = pixels[::scale, ::scale]
+    return grey[..., 0] if grey.ndim == 3 else grey
 
 
 def _png_pixels(png: bytes) -> np.ndarray:
@@ -75,7 +80,7 @@ def _png_pixels(png: bytes) -> np.ndarray:
 def test_playground_starts_with_the_first_preset_and_shows_the_image(playground):
     assert playground.preset.value == "identity"
     assert np.array_equal(playground.filtered, data.small_image())
-    assert np.array_equal(_decoded(playground.picture), data.small_image())
+    assert np.array_equal(_decoded(playground.picture, (6, 8)), data.small_image())
 
 
 def test_choosing_a_preset_fills_the_grid_and_filters_with_it(playground):
@@ -113,21 +118,15 @@ def test_choosing_another_image_filters_that_image(playground):
     playground.image_choice.value = "ramp"
     assert playground.filtered.shape == (12, 25)
     assert np.all(playground.filtered[1:-1, 1:-1] == 80), "a ramp rising 10 per pixel gives 4 x 2 x 10 inside"
-    assert np.array_equal(_decoded(playground.original),
+    assert np.array_equal(_decoded(playground.original, (12, 25)),
                           np.tile(np.arange(0, 250, 10), (12, 1)))
 
 
-def test_playground_uses_the_learners_functions_when_given():
-    calls = []
-
-    def learner_correlate(image, kernel, stride, padding):
-        calls.append((stride, padding))
-        return signal.correlate2d(image.astype(float), kernel, mode=padding)
-
-    board = widgets.kernel_playground({"small": data.small_image()}, data.preset_filters(),
-                                      display=_identity_display, correlate=learner_correlate)
-    board.preset.value = "sharpen"
-    assert calls and set(calls) == {(1, "same")}
+def test_playground_shows_the_learners_picture_beside_the_reference(playground):
+    playground.preset.value = "seed filter"
+    assert "convcourse-yours" in playground.notice.value and "the same as the reference" in playground.notice.value
+    assert np.array_equal(playground.yours_shown, playground.shown)
+    assert playground.yours_box.layout.display is None and len(playground.your_picture.value) > 0
 
 
 def test_grey_png_round_trips_a_uint8_image():
@@ -154,7 +153,7 @@ def _keras_like_avg_pool(x, size=2, stride=None, padding="valid"):
 @pytest.fixture
 def explorer():
     return widgets.pooling_explorer({"photo": data.ascent(), "small": data.small_image()}, data.preset_filters(),
-                                    max_pool=_keras_like_max_pool, avg_pool=_keras_like_avg_pool)
+                                    yours={"max_pool2d": _keras_like_max_pool, "avg_pool2d": _keras_like_avg_pool})
 
 
 def test_explorer_starts_with_the_photo_quartered_by_2x2_max_pooling(explorer):
@@ -179,10 +178,122 @@ def test_explorer_filters_with_relu_then_pools_keeping_the_strongest_response(ex
 def test_explorer_size_and_stride_change_the_pooled_size(explorer):
     explorer.size.value = 4
     assert explorer.pooled.shape == (128, 128) and "16,384" in explorer.sizes.value
-    explorer.stride.value = 8  # the stand-in fails on strides other than the size: shown, not raised
-    assert explorer.pooled is None and "cannot pool:</b> AssertionError: this stand-in only tiles" in explorer.sizes.value
+    explorer.stride.value = 8  # the stand-in fails on strides other than the size: named, the reference still shown
+    assert explorer.pooled.shape == (64, 64) and explorer.yours_pooled is None
+    assert "your <code>max_pool2d</code> failed with AssertionError: this stand-in only tiles" in explorer.notice.value
     explorer.stride.value = explorer.SAME_AS_SIZE
     explorer.image_choice.value = "small"
-    assert explorer.pooled.shape == (1, 2)
+    assert explorer.pooled.shape == (1, 2) and explorer.yours_pooled.shape == (1, 2)
     explorer.size.value = 8
-    assert explorer.pooled is None and "does not fit" in explorer.sizes.value
+    assert explorer.pooled is None and "does not fit" in explorer.problem.value
+    assert explorer.before.value == b"" and explorer.sizes.value == "", "nothing stale from the previous size"
+
+
+# --- Before the exercises: the reference, said plainly; the learner's answer beside it once written -------------
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_stepper_says_it_shows_numpys_sum_then_compares_the_learners_weighted_sum():
+    namespace = {"weighted_sum": _stub}
+    stepper = widgets.pixel_stepper(data.small_image(), data.seed_filter(), start=data.pixel_192_position(),
+                                    yours=namespace)
+    assert "Showing the reference" in stepper.notice.value and "still the stub" in stepper.notice.value
+    namespace["weighted_sum"] = lambda patch, kernel: float((patch * kernel[::-1, ::-1]).sum())  # flipped: 732
+    stepper.slider.value += 1
+    stepper.slider.value -= 1
+    assert "732 here, the reference 577" in stepper.notice.value and "convcourse-differs" in stepper.notice.value
+    namespace["weighted_sum"] = lambda patch, kernel: float((patch * kernel).sum())
+    stepper.slider.value += 1
+    assert "here too" in stepper.notice.value and "convcourse-yours" in stepper.notice.value
+
+
+def test_stepper_reads_out_the_window_position_and_never_shows_minus_zero():
+    stepper = widgets.pixel_stepper(data.small_image(), data.seed_filter(), start=data.pixel_192_position())
+    assert stepper.slider.label == "(2, 3)" and stepper.slider.options[0] == ("(1, 1)", 0)
+    for index in range(len(stepper.positions)):
+        stepper.slider.value = index
+        assert "(-0)" not in stepper.view.value and "-0 x" not in stepper.view.value
+        assert stepper.slider.label == f"({stepper.position[0]}, {stepper.position[1]})"
+
+
+def test_playground_before_to_display_shows_the_reference_and_says_so():
+    for yours in (None, {}, {"to_display": _stub}):
+        board = widgets.kernel_playground({"small": data.small_image()}, data.preset_filters(), yours=yours)
+        assert "Showing the reference" in board.notice.value and board.problem.value == ""
+        assert board.yours_shown is None and board.yours_box.layout.display == "none"
+        board.preset.value = "seed filter"
+        assert board.shown[2, 3] == 255 and board.filtered[2, 3] == 577
+
+
+def test_playground_marks_the_pixels_where_the_learners_picture_differs():
+    def wraps_around(values, mode):  # the uint8 mistake: -20 becomes 236
+        return np.rint(values).astype(np.int64).astype(np.uint8)
+
+    board = widgets.kernel_playground({"small": data.small_image()}, data.preset_filters(),
+                                      yours={"to_display": wraps_around})
+    board.preset.value = "vertical edges"
+    outside = int(np.sum((board.filtered < 0) | (board.filtered > 255)))
+    assert f"{outside} of 48 pixels differ" in board.notice.value
+    pixels = _png_pixels(board.your_picture.value)
+    scale = pixels.shape[0] // 6
+    orange = np.all(pixels[::scale, ::scale] == plots.MARK, axis=-1)
+    assert np.array_equal(orange, (board.filtered < 0) | (board.filtered > 255))
+
+
+@pytest.mark.parametrize("typed", [1e308, float("inf"), float("nan"), -1e308])
+def test_playground_refuses_weights_it_cannot_use_and_clears_the_old_picture(playground, typed):
+    playground.cells[1][1].value = typed
+    assert "Cannot show this:" in playground.problem.value
+    assert playground.filtered is None and playground.picture.value == b"" and playground.stats.value == ""
+    playground.cells[1][1].value = 1.0
+    assert playground.problem.value == "" and playground.filtered is not None and len(playground.picture.value)
+
+
+def test_a_failure_inside_an_update_is_shown_in_a_sentence_and_the_outputs_cleared(playground, monkeypatch):
+    monkeypatch.setattr(widgets.plots, "map_png", lambda *a, **k: 1 / 0)
+    playground.mode.value = "rescale"
+    assert "This update failed</b> (ZeroDivisionError: division by zero)" in playground.problem.value
+    assert playground.picture.value == b"" and playground.stats.value == ""
+
+
+def test_playground_draws_small_images_pixel_exact_at_a_readable_size_with_a_colour_bar(playground):
+    playground.preset.value = "vertical edges"
+    assert _png_pixels(playground.original.value).shape[:2] == (6 * 32, 8 * 32)
+    assert "convcourse-colour-bar" in playground.sums_bar.value
+    low, high, cmap = plots.colour_scale(playground.filtered)
+    assert cmap == "RdBu_r" and low == -high, "signed sums get a diverging scale centred on 0"
+
+
+def test_explorer_before_the_exercises_pools_with_the_reference_as_keras_does():
+    from convcourse.checks.pooling import tf_pool
+
+    explorer = widgets.pooling_explorer({"photo": data.ascent()}, data.preset_filters(), yours={"max_pool2d": _stub})
+    assert "Showing the reference" in explorer.notice.value and "still the stub" in explorer.notice.value
+    explorer.filter_choice.value = "vertical edges"
+    explorer.relu.value = False
+    for mode in ("max", "average"):
+        explorer.mode.value = mode
+        for size, stride in ((2, 2), (3, 1), (3, 2), (2, 3), (5, 8)):
+            explorer.size.value, explorer.stride.value = size, stride
+            expected = tf_pool(explorer.filtered, mode, size, stride)
+            np.testing.assert_allclose(explorer.pooled, expected, rtol=1e-9, atol=1e-9)
+    assert explorer.problem.value == ""
+
+
+def test_explorer_draws_the_pooled_map_smaller_on_the_same_scale(explorer):
+    explorer.image_choice.value = "small"
+    before, after = _png_pixels(explorer.before.value), _png_pixels(explorer.after.value)
+    assert before.shape[:2] == (6 * 32, 8 * 32) and after.shape[:2] == (3 * 32, 4 * 32)
+    explorer.relu.value = False
+    explorer.filter_choice.value = "vertical edges"
+    assert "convcourse-colour-bar" in explorer.scale_bar.value and "0</span>" in explorer.scale_bar.value
+
+
+def test_explorer_marks_where_the_learners_pooling_differs(explorer):
+    explorer.yours = {"max_pool2d": lambda x, size=2, stride=None, padding="valid": _keras_like_avg_pool(x, size)}
+    explorer.image_choice.value = "small"
+    assert "pixels differ from the reference" in explorer.notice.value
+    assert explorer.yours_pooled is not None and explorer.yours_box.layout.display is None
