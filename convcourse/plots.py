@@ -260,13 +260,21 @@ def _colours(values: np.ndarray, low: float, high: float, cmap: str) -> np.ndarr
 
 
 def map_png(values: np.ndarray, scale: int, low: float, high: float, cmap: str = "gray",
-            marked: np.ndarray | None = None) -> bytes:
+            marked: np.ndarray | None = None, framed: tuple[int, int] | None = None) -> bytes:
     """A 2-D array as an RGB PNG, each value a sharp ``scale`` x ``scale`` block coloured on low..high;
-    pixels where ``marked`` is True are painted orange (``MARK``)."""
+    pixels where ``marked`` is True are painted orange (``MARK``); the pixel ``framed`` (row, col) gets an
+    orange frame inside its block, so its colour still shows."""
     rgb = _colours(values, low, high, cmap)
     if marked is not None:
         rgb[np.asarray(marked, dtype=bool)] = MARK
-    return grey_png(rgb.repeat(scale, axis=0).repeat(scale, axis=1))
+    rgb = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
+    if framed is not None:
+        top, left, width = framed[0] * scale, framed[1] * scale, max(1, scale // 5)
+        block = rgb[top:top + scale, left:left + scale]
+        inside = block[width:-width, width:-width].copy()
+        block[:] = MARK
+        block[width:-width, width:-width] = inside
+    return grey_png(rgb)
 
 
 def colour_bar_html(low: float, high: float, cmap: str = "gray", width: int = 200) -> str:

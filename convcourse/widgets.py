@@ -115,15 +115,19 @@ class _Experiment(w.VBox):
         try:
             self._draw()
         except Refused as refusal:
-            self._clear()
+            self._clear_all()
             self.problem.value = _problem(f"<b>Cannot show this:</b> {html.escape(str(refusal))}")
         except Exception as error:  # noqa: BLE001 - whatever happened, it is said here, not in a log
-            self._clear()
+            self._clear_all()
             self.problem.value = _problem(
                 f"<b>This update failed</b> ({html.escape(_error_text(error))}); the outputs below were cleared "
                 "rather than left showing the previous settings.")
         else:
             self.problem.value = ""
+
+    def _clear_all(self) -> None:
+        self.notice.value = ""  # its comparison was about the outputs being cleared
+        self._clear()
 
     def _draw(self) -> None:
         raise NotImplementedError
@@ -900,6 +904,11 @@ class ActivationBrowser(_Experiment):
         self.layer_choice = w.Dropdown(options=[(f"{i}: {self.names[i]} {_size(self.shapes[i])}", i)
                                                 for i in self.spatial], description="layer")
         self.filter_choice = w.IntSlider(min=0, max=self.shapes[self.spatial[0]][-1] - 1, description="filter")
+        first = self.shapes[self.spatial[0]]
+        self.pixel_row = w.IntSlider(min=0, max=first[0] - 1, description="pixel row")
+        self.pixel_col = w.IntSlider(min=0, max=first[1] - 1, description="pixel col")
+        self.arithmetic = w.HTML()
+        self._pick_strongest = True  # the pixel follows the strongest response until the learner moves it
         self.picture, self.grid, self.selected, self.yours_selected, self.pooled = (
             w.Image(format="png") for _ in range(5))
         self.caption, self.selected_label, self.yours_label, self.pooled_label, self.pooled_note = (
@@ -915,7 +924,9 @@ class ActivationBrowser(_Experiment):
         self.class_choice.observe(lambda _: self._update(self._follow_class), names="value")
         self.layer_choice.observe(lambda _: self._update(self._follow_layer), names="value")
         for control in (self.example, self.filter_choice):
-            control.observe(lambda _: self._update(), names="value")
+            control.observe(lambda _: self._update(self._follow_strongest), names="value")
+        for control in (self.pixel_row, self.pixel_col):
+            control.observe(lambda _: self._update(self._hold_pixel), names="value")
         controls = w.HBox([w.VBox([self.class_choice, self.example]), w.VBox([self.layer_choice, self.filter_choice])])
         self.yours_box = _picture(self.yours_label, self.yours_selected)
         self.pooled_box = _picture(self.pooled_label, self.pooled, self.pooled_note)
@@ -924,8 +935,9 @@ class ActivationBrowser(_Experiment):
                            self.pooled_box], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         grid = w.VBox([w.HTML("<b>every filter of this layer</b> (each stretched from 0 to its own largest "
                               "value; the chosen one outlined)"), self.grid])
+        pixel = w.VBox([w.HBox([self.pixel_row, self.pixel_col]), self.arithmetic])
         super().__init__([w.HBox([self.model_note, self.train, self.progress]), controls, self.notice,
-                          self.problem, self.caption, pictures, grid])
+                          self.problem, self.caption, pictures, pixel, grid])
         self._describe_model()
         self._redraw()
 
@@ -958,11 +970,22 @@ class ActivationBrowser(_Experiment):
     def _follow_class(self) -> None:
         self.example.value = 0
         self.example.max = max(len(self.indices) - 1, 0)
+        self._pick_strongest = True
 
     def _follow_layer(self) -> None:
-        count = self.shapes[self.layer][-1]
+        height, width, count = self.shapes[self.layer]
         self.filter_choice.value = min(self.filter_choice.value, count - 1)
         self.filter_choice.max = count - 1
+        for slider, size in ((self.pixel_row, height), (self.pixel_col, width)):
+            slider.value = min(slider.value, size - 1)
+            slider.max = size - 1
+        self._pick_strongest = True
+
+    def _follow_strongest(self) -> None:
+        self._pick_strongest = True
+
+    def _hold_pixel(self) -> None:
+        self._pick_strongest = False
 
     def _describe_model(self, trained_now: str = "") -> None:
         if not self.own_model:
@@ -1000,7 +1023,8 @@ class ActivationBrowser(_Experiment):
         self.maps = self.your_maps = self.pooled_maps = None
         for picture in (self.grid, self.selected, self.yours_selected, self.pooled):
             picture.value = b""
-        for label in (self.selected_label, self.yours_label, self.pooled_label, self.pooled_note, self.scale_bar):
+        for label in (self.caption, self.selected_label, self.yours_label, self.pooled_label, self.pooled_note,
+                      self.scale_bar, self.arithmetic):
             label.value = ""
 
     def _draw(self) -> None:
@@ -1010,10 +1034,14 @@ class ActivationBrowser(_Experiment):
                                            8, 0.0, 1.0)
         self.maps = self._reference_maps(layer)
         chosen_map = self.maps[:, :, chosen]
+        if self._pick_strongest:
+            self._move_pixel(*np.unravel_index(int(np.argmax(chosen_map)), chosen_map.shape))
+        pixel = (self.pixel_row.value, self.pixel_col.value)
         scale = plots.pixel_scale(chosen_map.shape, 260)
         colours = plots.colour_scale(chosen_map)
         self.grid.value = plots.feature_map_grid_png(self.maps, highlight=chosen)
-        self.selected.value = plots.map_png(chosen_map, scale, *colours)
+        self.selected.value = plots.map_png(chosen_map, scale, *colours, framed=pixel)
+        self.arithmetic.value = _pixel_arithmetic(self, layer, chosen, pixel)
         self.scale_bar.value = plots.colour_bar_html(*colours, width=min(260, chosen_map.shape[1] * scale))
         self.selected_label.value = f"<b>filter {chosen}</b>: {_size(chosen_map.shape)} (Keras)"
         self._draw_pooled(layer, chosen, scale, colours)
@@ -1026,6 +1054,21 @@ class ActivationBrowser(_Experiment):
             f"{where} &middot; {layer_text} &middot; <b>filter {chosen}</b>: max "
             f'<span class="convcourse-max">{chosen_map.max():.3g}</span>, '
             f'<span class="convcourse-active">{active}</span> of {chosen_map.size} pixels active (&gt; 0)')
+
+    def _move_pixel(self, row: int, col: int) -> None:
+        """Put the pixel sliders on (row, col) without redrawing again."""
+        busy, self._busy = self._busy, True
+        try:
+            self.pixel_row.value, self.pixel_col.value = int(row), int(col)
+        finally:
+            self._busy = busy
+
+    def layer_input(self, layer: int) -> np.ndarray | None:
+        """What ``model.layers[layer]`` takes in for the current image: the image, or the maps of the layer
+        before (None when that layer has no (height, width, channels) output)."""
+        if layer == 0:
+            return self.image.astype(float)
+        return self._reference_maps(layer - 1) if layer - 1 in self.spatial else None
 
     def _draw_yours(self, layer: int, chosen: int, scale: int, colours: tuple) -> None:
         attempt, comparison = self._learners_maps(layer), ""
@@ -1098,6 +1141,90 @@ class ActivationBrowser(_Experiment):
         self._describe_model(f"trained {runs} time(s) on {BRIEF_TRAINING_IMAGES:,} images for one epoch "
                              f"(training accuracy {accuracy:.2f})")
         self._redraw()
+
+
+def _numbers_table(values: np.ndarray, title: str) -> str:
+    cell = 'style="border: 1px solid #999; padding: 0.1em 0.4em; text-align: right; font-family: monospace"'
+    rows = "".join("<tr>" + "".join(f"<td {cell}>{value + 0.0:.3g}</td>" for value in line) + "</tr>"
+                   for line in np.atleast_2d(values))
+    return (f'<div style="margin: 0 1em 0.4em 0"><div><b>{title}</b></div>'
+            f'<table style="border-collapse: collapse">{rows}</table></div>')
+
+
+def _windows_start(layer, size: int, n_in: int, n_out: int) -> tuple[int, int]:
+    """(stride, zeros before) of a Keras conv or pooling layer along one side ('same' pads total // 2 before)."""
+    config = layer.get_config()
+    stride = int(config.get("strides", (1, 1))[0])
+    before = 0
+    if config.get("padding") == "same":
+        before = max((n_out - 1) * stride + size - n_in, 0) // 2
+    return stride, before
+
+
+def _window(inputs: np.ndarray, size: int, stride: int, before: int, pixel: tuple[int, int], fill: float):
+    """The size x size (x channels) window of ``inputs`` that output ``pixel`` sees, padding with ``fill``."""
+    padded = np.pad(inputs, ((before, size), (before, size), (0, 0)), constant_values=fill)
+    top, left = pixel[0] * stride, pixel[1] * stride
+    return padded[top:top + size, left:left + size, :]
+
+
+def _activated(layer, z: float) -> tuple[float, str]:
+    from .activations import activation_name
+
+    name = activation_name(layer) or "linear"
+    if name == "relu":
+        return max(z, 0.0), "ReLU"
+    if name == "linear":
+        return z, "no activation"
+    return float(np.asarray(layer.activation(np.array([[z]], dtype=np.float32))).ravel()[0]), name
+
+
+def _pixel_arithmetic(browser: ActivationBrowser, layer: int, chosen: int, pixel: tuple[int, int]) -> str:
+    """How the chosen map's pixel is computed from the layer's input: a convolution's window, weights, products
+    and sum (lesson 01's arithmetic, summed over input channels), or a pooling window and its largest value."""
+    keras_layer, inputs = browser.model.layers[layer], browser.layer_input(layer)
+    value = float(browser.maps[pixel[0], pixel[1], chosen])
+    head = f"<b>pixel ({pixel[0]}, {pixel[1]}) of filter {chosen}</b> = {value:.4g} (Keras). "
+    kind = type(keras_layer).__name__
+    if inputs is None or kind not in ("Conv2D", "MaxPooling2D", "MaxPool2D"):
+        return f'<div class="convcourse-arithmetic">{head}<i>No arithmetic shown for a {kind} layer.</i></div>'
+    if kind == "Conv2D":
+        weights = keras_layer.get_weights()
+        kernel, bias = weights[0][:, :, :, chosen], (float(weights[1][chosen]) if len(weights) > 1 else 0.0)
+        size = kernel.shape[0]
+        stride, before = _windows_start(keras_layer, size, inputs.shape[0], browser.maps.shape[0])
+        patch = _window(inputs, size, stride, before, pixel, 0.0)
+        sums = (patch * kernel).sum(axis=(0, 1))
+        z = float(sums.sum()) + bias
+        result, activation = _activated(keras_layer, z)
+        source = "the input image" if layer == 0 else f"layer {layer - 1} ({html.escape(browser.names[layer - 1])})"
+        if patch.shape[-1] == 1:
+            tables = (_numbers_table(patch[:, :, 0], f"window of {source}") + _numbers_table(kernel[:, :, 0], "weights")
+                      + _numbers_table(patch[:, :, 0] * kernel[:, :, 0], "window x weights"))
+            sums_text = f"sum of the products {sums.sum():.4g}"
+        else:
+            top = np.argsort(-np.abs(sums))[:3]
+            strongest = int(top[0])
+            tables = (_numbers_table(patch[:, :, strongest], f"window of {source}, channel {strongest}")
+                      + _numbers_table(kernel[:, :, strongest], f"weights for channel {strongest}"))
+            parts = ", ".join(f"channel {c}: {sums[c]:.3g}" for c in top)
+            sums_text = (f"one weighted sum per input channel, as in lesson 01 ({parts}, and "
+                         f"{len(sums) - len(top)} more), all added: {sums.sum():.4g}")
+        agrees = np.isclose(result, value, rtol=1e-3, atol=1e-5)
+        verdict = ("= Keras's value" if agrees else f"differs from Keras's {value:.4g}")
+        text = f"{sums_text}; + bias {bias:.3g} = {z:.4g}; {activation}: <b>{result:.4g}</b> {verdict}."
+    else:
+        size = int(keras_layer.get_config()["pool_size"][0])
+        stride, before = _windows_start(keras_layer, size, inputs.shape[0], browser.maps.shape[0])
+        patch = _window(inputs[:, :, chosen:chosen + 1], size, stride, before, pixel, -np.inf)[:, :, 0]
+        tables = _numbers_table(np.where(np.isfinite(patch), patch, np.nan),
+                                f"window of layer {layer - 1} ({html.escape(browser.names[layer - 1])}), filter {chosen}")
+        largest = float(np.max(patch))
+        agrees = np.isclose(largest, value, rtol=1e-5, atol=1e-7)
+        verdict = "= Keras's value" if agrees else f"differs from Keras's {value:.4g}"
+        text = f"the largest of the window: <b>{largest:.4g}</b> {verdict}."
+    return (f'<div class="convcourse-arithmetic">{head}<div style="display: flex; flex-wrap: wrap">{tables}</div>'
+            f'<span class="{"convcourse-agrees" if agrees else "convcourse-differs"}">{text}</span></div>')
 
 
 def activation_browser(model, images, labels, class_names, yours=None) -> ActivationBrowser:

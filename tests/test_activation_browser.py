@@ -271,3 +271,49 @@ def test_the_filter_range_follows_the_layer(keras, images, feature_maps):
     browser.layer_choice.value = 0
     assert (browser.filter_choice.value, browser.filter_choice.max) == (7, 15)
     assert "no max pooling right after this layer (next: conv 2)" in browser.pooled_note.value
+
+
+def test_a_failing_update_is_said_and_the_old_maps_cleared(browser, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the drawing broke")
+
+    monkeypatch.setattr(widgets.plots, "feature_map_grid_png", broken)
+    browser.filter_choice.value = 9
+    assert "This update failed</b> (RuntimeError: the drawing broke)" in browser.problem.value
+    assert browser.maps is None and browser.grid.value == b"" and browser.selected.value == b""
+    assert browser.pooled.value == b"" and browser.selected_label.value == "" and browser.caption.value == ""
+    assert browser.notice.value == "", "no comparison of maps no longer shown"
+    monkeypatch.undo()
+    browser.filter_choice.value = 10
+    assert browser.problem.value == "" and browser.maps is not None
+
+
+def test_a_pixel_of_the_chosen_map_is_explained_by_its_window_weights_and_sum(browser, images):
+    chosen_map = browser.maps[:, :, 0]
+    strongest = np.unravel_index(int(np.argmax(chosen_map)), chosen_map.shape)
+    assert (browser.pixel_row.value, browser.pixel_col.value) == strongest, "it opens on the strongest response"
+    text = browser.arithmetic.value
+    assert f"pixel ({strongest[0]}, {strongest[1]}) of filter 0" in text and "window of the input image" in text
+    assert "= Keras&#x27;s value" in text or "= Keras's value" in text
+    assert "convcourse-agrees" in text and text.count("<table") == 3  # window, weights, their products
+    framed = decoded(browser.selected.value)
+    scale = framed.shape[0] // 26
+    assert np.all(framed[strongest[0] * scale, strongest[1] * scale] == ORANGE), "the pixel is framed on the map"
+
+    browser.pixel_row.value, browser.pixel_col.value = 0, 0  # the learner picks a pixel: it stays picked
+    kernel, bias = browser.model.layers[0].get_weights()
+    z = float((images[0][:3, :3, 0] * kernel[:, :, 0, 0]).sum() + bias[0])
+    assert "pixel (0, 0) of filter 0" in browser.arithmetic.value and f"= {z:.4g};" in browser.arithmetic.value
+    browser.pixel_col.value = 1
+    assert "pixel (0, 1) of filter 0" in browser.arithmetic.value
+
+
+def test_deeper_layers_add_one_weighted_sum_per_channel_and_pooling_takes_the_largest(browser):
+    browser.layer_choice.value = 2
+    assert "one weighted sum per input channel" in browser.arithmetic.value and "61 more" in browser.arithmetic.value
+    assert "convcourse-agrees" in browser.arithmetic.value
+    browser.layer_choice.value = 3
+    assert "the largest of the window" in browser.arithmetic.value and "convcourse-agrees" in browser.arithmetic.value
+    for row in range(5):
+        browser.pixel_row.value = row
+        assert "convcourse-agrees" in browser.arithmetic.value

@@ -244,3 +244,11 @@ def test_a_malformed_stack_is_refused_with_the_format():
         widgets.architecture_builder(layer_shapes, layers=[("conv", 8, 3, "full")])
     with pytest.raises(ValueError, match="unknown layer"):
         widgets.architecture_builder(layer_shapes, layers=[("dropout", 0.5)])
+
+
+def test_a_failing_update_is_said_and_the_old_table_cleared(monkeypatch):
+    builder = widgets.architecture_builder(layer_shapes)
+    monkeypatch.setattr(widgets, "_keras_sizes", lambda *a: 1 / 0)
+    builder.rows[0].filters.value = 8
+    assert "This update failed</b> (ZeroDivisionError: division by zero)" in builder.problem.value
+    assert builder.table.value == "" and builder.total is None

@@ -297,3 +297,26 @@ def test_explorer_marks_where_the_learners_pooling_differs(explorer):
     explorer.image_choice.value = "small"
     assert "pixels differ from the reference" in explorer.notice.value
     assert explorer.yours_pooled is not None and explorer.yours_box.layout.display is None
+
+
+def _broken(*args, **kwargs):
+    raise RuntimeError("the drawing broke")
+
+
+def test_a_failing_stepper_update_is_said_and_the_old_window_cleared(monkeypatch):
+    stepper = widgets.pixel_stepper(data.small_image(), data.seed_filter())
+    monkeypatch.setattr(widgets, "_table", _broken)
+    stepper.slider.value = 5
+    assert "This update failed</b> (RuntimeError: the drawing broke)" in stepper.problem.value
+    assert stepper.view.value == ""
+    monkeypatch.undo()
+    stepper.slider.value = 6
+    assert stepper.problem.value == "" and "convcourse-total" in stepper.view.value
+
+
+def test_a_failing_explorer_update_is_said_and_every_picture_and_label_cleared(explorer, monkeypatch):
+    monkeypatch.setattr(widgets.plots, "map_png", _broken)
+    explorer.mode.value = "average"
+    assert "This update failed</b> (RuntimeError: the drawing broke)" in explorer.problem.value
+    assert explorer.pooled is None and explorer.sizes.value == "" and explorer.before_label.value == ""
+    assert explorer.before.value == b"" and explorer.after.value == b"" and explorer.after_label.value == ""
