@@ -317,3 +317,23 @@ def test_ctrl_c_says_how_to_go_on_and_prints_no_traceback(tmp_path):
     early = interrupt_when(course.root, server_starting, "--force")
     assert early.returncode == 130 and "Traceback" not in early.stderr, early.stderr
     assert "Interrupted" in early.stderr
+
+
+def test_the_class_report_counts_the_mistakes_the_class_made(graded):
+    """`convcourse report` on the class graded for real: each corpus mistake once, by the student who made it."""
+    from convcourse.grading.records import Course as Records
+    from convcourse.grading.report import read_lesson
+
+    ours = graded[0]
+    run = subprocess.run([sys.executable, "-m", "convcourse.cli", "report", LESSON], cwd=ours.root,
+                         env=nbgrader_environment(), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (ours.root / "grading" / LESSON / "report" / "index.html").exists()
+    stats = read_lesson(Records(ours.root), LESSON)
+    named = {m.key: sorted(m.students) for m in stats.misconceptions}
+    expected: dict[str, list[str]] = {}
+    for name, case in CASES.items():
+        if not case.correct:
+            expected.setdefault(case.mistake, []).append(name)
+    assert named == {key: sorted(students) for key, students in expected.items()}
+    assert "truncated" in stats.unreadable and stats.pending == {WRITTEN: ["written"]}
