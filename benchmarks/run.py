@@ -15,11 +15,17 @@
    submissions, and a class where a tenth of the submissions hang.
 10. `convcourse report` for a class of 200 (synthetic grading records of lessons 01-04, each student's
    mistakes and messages taken from tests/corpus/): one lesson's page and the all-lessons page.
+11. Widget latency: each widget's update (a control moved from Python, as a click reaches the kernel, to the
+   new outputs set) on the 512x512 photo, with the reference alone and with the learner's functions of a
+   completed lesson beside it; median and worst against the issue's targets (100 ms, the stepper 50 ms). The
+   browser's own share (sending the PNGs, painting) is not in these numbers.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import json
 import os
 import shutil
@@ -264,6 +270,53 @@ def report_benchmark(size: int = 200) -> None:
             print(f"  {title:<28} {elapsed:8.1f} s  (target under 10 s: {'met' if elapsed < 10 else 'MISSED'})")
 
 
+def _update_times(widget, moves, repeat: int = 3) -> list[float]:
+    """Seconds per update: each move sets one control, as a click or key press does in the kernel."""
+    times = []
+    for _ in range(repeat):
+        for move in moves:
+            start = time.perf_counter()
+            move(widget)
+            times.append(time.perf_counter() - start)
+    assert not widget.problem.value, widget.problem.value
+    return times
+
+
+def widget_latency_benchmark() -> None:
+    from convcourse import widgets
+
+    photo = {"ascent (512x512)": data.ascent()}
+    (_, _), (x_test, y_test), class_names = data.fashion_mnist()
+
+    fresh_counts = itertools.count(100)
+
+    def setter(name, *values):
+        control = lambda w: functools.reduce(getattr, name.split("."), w)  # noqa: E731
+        return [lambda w, v=v: setattr(control(w), "value", v) for v in values]
+
+    cases = {
+        "pixel stepper (6x8)": ("01_one_pixel", 0.05, lambda yours: widgets.pixel_stepper(
+            data.small_image(), data.seed_filter(), yours=yours), setter("slider", *range(1, 24), 0)),
+        "kernel playground (512x512)": ("02_whole_image", 0.1, lambda yours: widgets.kernel_playground(
+            photo, data.preset_filters(), yours=yours), setter("preset", *data.preset_filters())),
+        "pooling explorer (512x512)": ("03_pooling", 0.1, lambda yours: widgets.pooling_explorer(
+            photo, data.preset_filters(), yours=yours), setter("size", 3, 4, 2) + setter("mode", "average", "max")),
+        # Filter counts never used before, so that Keras really builds each stack (the builder caches them).
+        "architecture builder": ("04_filters_to_layers", 0.1, lambda yours: widgets.architecture_builder(yours),
+                                 [lambda w: setattr(w.rows[0].filters, "value", next(fresh_counts))] * 4),
+        "activation browser": ("05_cnn_in_keras", 0.1, lambda yours: widgets.activation_browser(
+            None, x_test[:500], y_test[:500], class_names, yours=yours),
+            setter("filter_choice", 1, 2, 3) + setter("layer_choice", 2, 0) + setter("example", 1, 2, 3)),
+    }
+    print("\nWidget latency: a control moved to new outputs set, in the kernel (ms; targets: stepper 50, others 100)")
+    for name, (lesson, target, build, moves) in cases.items():
+        for who, yours in (("reference", None), ("with yours", notebooks.definitions(notebooks.completed(lesson)))):
+            times = np.array(_update_times(build(yours), moves)) * 1000
+            median = float(np.median(times))
+            print(f"  {name:<30} {who:<11} median {median:7.1f}  worst {times.max():7.1f}  (target <= "
+                  f"{target * 1000:.0f} ms: {'met' if median <= target * 1000 else 'MISSED'})")
+
+
 if __name__ == "__main__":
     data.use_offline_data(COURSE_ROOT / ".cache" / "keras")
     correlation_benchmark()
@@ -277,3 +330,4 @@ if __name__ == "__main__":
     grading.class_throughput_benchmark()
     grading.hanging_submissions_benchmark()
     report_benchmark()
+    widget_latency_benchmark()

@@ -79,7 +79,9 @@ def grey_png(image: np.ndarray) -> bytes:
     from PIL import Image  # Pillow comes with matplotlib
 
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="png")  # 2-D uint8: 8-bit grey
+    # 2-D uint8: 8-bit grey. Level 1 compresses almost as well as the default and five times faster, which
+    # keeps a widget's update of a 512x512 picture quick.
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
 
 
@@ -264,6 +266,11 @@ def map_png(values: np.ndarray, scale: int, low: float, high: float, cmap: str =
     """A 2-D array as an RGB PNG, each value a sharp ``scale`` x ``scale`` block coloured on low..high;
     pixels where ``marked`` is True are painted orange (``MARK``); the pixel ``framed`` (row, col) gets an
     orange frame inside its block, so its colour still shows."""
+    if marked is not None and not np.any(marked):
+        marked = None
+    if cmap == "gray" and marked is None and framed is None:  # one channel: a third of the bytes to encode
+        levels = np.rint(np.clip((np.asarray(values, dtype=float) - low) / (high - low), 0.0, 1.0) * 255)
+        return grey_png(levels.astype(np.uint8).repeat(scale, axis=0).repeat(scale, axis=1))
     rgb = _colours(values, low, high, cmap)
     if marked is not None:
         rgb[np.asarray(marked, dtype=bool)] = MARK

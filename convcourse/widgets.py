@@ -286,7 +286,7 @@ class KernelPlayground(_Experiment):
         self.presets = {name: validate.grid(kernel, f"kernel {name!r}") for name, kernel in presets.items()}
         if any(kernel.shape != (3, 3) for kernel in self.presets.values()):
             raise ValueError("every preset kernel must be 3x3, since the playground edits a 3x3 grid.")
-        self.yours = yours
+        self.yours, self._originals = yours, {}
         self.filtered = self.shown = self.yours_shown = None
         self.preset = w.Dropdown(options=[*self.presets, self.CUSTOM], description="kernel")
         self.image_choice = w.Dropdown(options=list(self.images), description="image")
@@ -358,7 +358,9 @@ class KernelPlayground(_Experiment):
         self.filtered, self.shown = filtered, _display_reference(filtered, mode)
         scale = plots.pixel_scale(image.shape)
         rows, cols = image.shape
-        self.original.value = plots.map_png(image, scale, 0, 255)
+        if self.image_choice.value not in self._originals:  # encoded once: it does not change with the kernel
+            self._originals[self.image_choice.value] = plots.map_png(image, scale, 0, 255)
+        self.original.value = self._originals[self.image_choice.value]
         self.labels["original"].value = f"<b>original</b>: {rows}x{cols}"
         low, high, cmap = plots.colour_scale(filtered)
         self.sums.value = plots.map_png(filtered, scale, low, high, cmap)
