@@ -141,6 +141,20 @@ def test_a_test_that_needs_more_of_the_kernel_than_its_names_keeps_its_kernel_ve
     assert not ResilientExecute()._reproducible(cell)
 
 
+def test_every_test_of_the_course_is_rechecked_outside_the_kernel():
+    """None of the lessons' test cells may fall back to its kernel verdict (that would let a patched kernel win)."""
+    import nbformat
+
+    from convcourse import COURSE_ROOT
+
+    tests = [cell for path in sorted((COURSE_ROOT / "solutions").glob("*/*.ipynb"))
+             for cell in nbformat.read(path, as_version=4).cells
+             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")]
+    assert tests
+    assert {cell.metadata.nbgrader.grade_id: kernel_verdict_reason(cell.source) for cell in tests
+            if kernel_verdict_reason(cell.source)} == {}
+
+
 def test_restored_locked_cells_keep_their_id_and_tags_and_missing_ones_get_an_id():
     """RestoreLockedCells puts the instructor's text back into the student's cell object itself."""
     from types import SimpleNamespace
