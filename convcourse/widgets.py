@@ -165,7 +165,7 @@ class PixelStepper(_Experiment):
     """A k x k window that moves over a small image; shows each product and their sum.
 
     ``slider`` picks the window position (row by row, over every pixel the window fits around; its readout is
-    the centre pixel's (row, col)); ``view`` is the HTML that shows the image, the products and the sum. The
+    the centre pixel's (row, col)), and ``play`` moves it step by step on its own; ``view`` is the HTML that shows the image, the products and the sum. The
     sum is NumPy's; with ``yours``, the learner's ``weighted_sum`` of the same window is shown beside it.
     """
 
@@ -183,9 +183,12 @@ class PixelStepper(_Experiment):
         self.slider = w.SelectionSlider(options=[(f"({r}, {c})", i) for i, (r, c) in enumerate(self.positions)],
                                         value=first, description="window at", continuous_update=True,
                                         layout=w.Layout(width="420px"))
+        # The play button walks the window over the image by itself (linked in the page, one step per 0.6 s).
+        self.play = w.Play(value=first, min=0, max=len(self.positions) - 1, interval=600, description="animate")
+        w.jslink((self.play, "value"), (self.slider, "index"))
         self.view, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML()
         self.slider.observe(self._redraw, names="value")
-        super().__init__([self.slider, self.notice, self.problem, self.view])
+        super().__init__([w.HBox([self.play, self.slider]), self.notice, self.problem, self.view])
         self._redraw()
 
     @property

@@ -320,3 +320,9 @@ def test_a_failing_explorer_update_is_said_and_every_picture_and_label_cleared(e
     assert "This update failed</b> (RuntimeError: the drawing broke)" in explorer.problem.value
     assert explorer.pooled is None and explorer.sizes.value == "" and explorer.before_label.value == ""
     assert explorer.before.value == b"" and explorer.after.value == b"" and explorer.after_label.value == ""
+
+
+def test_stepper_can_walk_the_window_by_itself_over_every_position():
+    stepper = widgets.pixel_stepper(data.small_image(), data.seed_filter(), start=data.pixel_192_position())
+    assert (stepper.play.min, stepper.play.max) == (0, len(stepper.positions) - 1)
+    assert stepper.play.value == stepper.slider.index, "the animation starts where the window is"
