@@ -117,6 +117,17 @@ def _other_lesson() -> bytes:
     return _bytes(notebooks.with_answers(notebooks.read("02_whole_image", release=True), answers))
 
 
+# Each limit's case asks for a few times its limit and no more, so a missing limit cannot endanger the machine.
+FILL = """
+for index in range({files}):
+    with open(f'{folder}/fill{{index}}', 'wb') as handle:
+        for _ in range(200):
+            handle.write(bytes(1 << 20))
+"""
+FORKS = "import subprocess\nsleepers = [subprocess.Popen(['sleep', '300']) for _ in range(1500)]"
+OPENS = "handles = [open('/dev/null') for _ in range(20_000)]"
+
+
 FIND_COURSE = '''
 import glob, os, psutil
 def course_folders():
@@ -174,6 +185,11 @@ CASES = [
     Case("kills_itself", nb_file(instead_of_filter_pixel("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")),
          (3, 0)),
     Case("aborts", nb_file(instead_of_filter_pixel("import os\nos.abort()")), (3, 0)),
+    # Limits the job sets (jobs.Limits): the cell that goes over fails, the rest is graded
+    Case("fills_tmp", nb_file(instead_of_filter_pixel(FILL.format(folder="/tmp", files=6))), (3, 0)),
+    Case("fills_shm", nb_file(instead_of_filter_pixel(FILL.format(folder="/dev/shm", files=2))), (3, 0)),
+    Case("fork_bomb", nb_file(instead_of_filter_pixel(FORKS)), (3, 0)),
+    Case("opens_every_file", nb_file(instead_of_filter_pixel(OPENS)), (3, 0)),
     # Gaming the checks (weighted_sum returns 0; filter_pixel is built on it)
     Case("patched_numpy_testing", nb_file(gaming(
         "np.testing.assert_allclose = lambda *a, **k: None\nnp.testing.assert_array_equal = lambda *a, **k: None")),

@@ -33,7 +33,8 @@ import psutil
 from .preprocessors import REPORT_ENV
 from .recheck import SECRET_FILE
 from .run_nbgrader import FEEDBACK_FAILED, grade_in_process, kill_all
-from .sandbox import HIDE_ENV as SANDBOX_HIDE, WORKSPACE_ENV as SANDBOX_FOLDER, ZYGOTE_ENV
+from .sandbox import HIDE_ENV as SANDBOX_HIDE, SHM_ENV as SANDBOX_SHM, TASKS_ENV as SANDBOX_TASKS
+from .sandbox import TMP_ENV as SANDBOX_TMP, WORKSPACE_ENV as SANDBOX_FOLDER, ZYGOTE_ENV, task_cgroups
 from .warm_kernels import WARM_MODULES
 
 # Each job's process is forked from a server that has nbgrader imported already, and so is its kernel
@@ -65,6 +66,11 @@ class Limits:
     memory_mb: int = 4096        # the kernel's address space; the job's processes together get twice this
     output_mb: int = 64          # what the job may write to its log (the kernel's raw output included)
     cell_output_bytes: int = 1 << 20  # what one cell may print into the notebook
+    tmp_mb: int = 512            # the kernel's /tmp, in RAM (the job's memory limit does not see it)
+    shm_mb: int = 64             # the kernel's /dev/shm, in RAM too
+    file_mb: int = 256           # the largest file a kernel may write
+    open_files: int = 1024       # files and sockets one kernel process may hold open
+    tasks: int = 512             # processes and threads of the job's kernels together (TensorFlow starts dozens)
 
 
 @dataclass
@@ -154,6 +160,12 @@ class Workspace:
             "XDG_CACHE_HOME": str(self.home / ".cache"),
             "CONVCOURSE_KERNEL_MEMORY_MB": str(self.job.limits.memory_mb),
             "CONVCOURSE_CELL_OUTPUT_BYTES": str(self.job.limits.cell_output_bytes),
+            "CONVCOURSE_KERNEL_FILE_MB": str(self.job.limits.file_mb),
+            "CONVCOURSE_KERNEL_OPEN_FILES": str(self.job.limits.open_files),
+            "CONVCOURSE_KERNEL_CPU_SECONDS": str(self.job.limits.time_limit),
+            SANDBOX_TMP: str(self.job.limits.tmp_mb),
+            SANDBOX_SHM: str(self.job.limits.shm_mb),
+            SANDBOX_TASKS: f"{self.root.name} {self.job.limits.tasks}",
             "JUPYTER_PATH": str(self.root / "jupyter"),
             SANDBOX_FOLDER: str(self.root),
             SANDBOX_HIDE: json.dumps(self.job.hide),
@@ -163,6 +175,11 @@ class Workspace:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        for group in task_cgroups(self.root.name):  # empty once every kernel is gone
+            try:
+                os.rmdir(group)
+            except OSError:
+                pass
 
 
 def grade_student(job: GradingJob) -> GradingResult:
@@ -234,19 +251,23 @@ class Supervisor:
 
     def _watch(self, process, log_path: Path) -> str | None:
         memory_limit = 2 * self.limits.memory_mb * MEGABYTE
-        used, polls = 0, 0
+        used, tasks, polls = 0, 0, 0
         while process.poll() is None:
             time.sleep(self.POLL_SECONDS)
             polls += 1
             if polls % self.MEMORY_EVERY == 0:
-                used = sum(_proportional_memory(p) for p in self._processes())
+                processes = self._processes()
+                used = sum(_proportional_memory(p) for p in processes)
                 self.peak_bytes = max(self.peak_bytes, used)
+                tasks = sum(_threads(p) for p in processes)
             if STOP.is_set():
                 outcome = "interrupted"
             elif time.monotonic() > self.deadline:
                 outcome = f"timeout: still running after the {self.limits.time_limit} s limit"
             elif used > memory_limit:
                 outcome = f"memory: its processes used {used // MEGABYTE} MB, over the {memory_limit // MEGABYTE} MB limit"
+            elif tasks > self.limits.tasks + 64:  # the kernels' cap, plus nbgrader's own; no cgroup caught them
+                outcome = f"processes: {tasks} processes and threads, over the {self.limits.tasks} limit"
             elif log_path.stat().st_size > self.limits.output_mb * MEGABYTE:
                 outcome = f"output: wrote more than {self.limits.output_mb} MB"
             else:
@@ -296,6 +317,13 @@ def _proportional_memory(process: psutil.Process) -> int:
     """The process's share of memory: the job's processes are forks that share most of their pages (PSS)."""
     try:
         return process.memory_full_info().pss
+    except psutil.Error:
+        return 0
+
+
+def _threads(process: psutil.Process) -> int:
+    try:
+        return process.num_threads()
     except psutil.Error:
         return 0
 

@@ -8,7 +8,9 @@ stdout), before any cell runs, so even a notebook whose set-up was edited gets i
 From the environment a grading job gave the kernel (none of these is set for Validate), it also sets:
 
 - resource limits: address space (``CONVCOURSE_KERNEL_MEMORY_MB``, an allocation beyond it raises
-  MemoryError in the cell that made it), file size, no core dumps, a cap on processes;
+  MemoryError in the cell that made it), file size (``CONVCOURSE_KERNEL_FILE_MB``), open files
+  (``CONVCOURSE_KERNEL_OPEN_FILES``), CPU seconds per process (``CONVCOURSE_KERNEL_CPU_SECONDS``, a backstop
+  behind the job's wall-time limit), no core dumps (the cap on tasks is the sandbox's: sandbox.py);
 - a cap on what one cell may print (``CONVCOURSE_CELL_OUTPUT_BYTES``), so an output bomb cannot
   exhaust the grader's memory; the rest of that cell's output is dropped with a one-line notice.
 
@@ -39,8 +41,12 @@ def _set_resource_limits(environ) -> None:
     memory_mb = int(environ.get("CONVCOURSE_KERNEL_MEMORY_MB", "0"))
     if memory_mb > 0:
         _limit(resource.RLIMIT_AS, memory_mb * MEGABYTE)
-    _limit(resource.RLIMIT_FSIZE, int(environ.get("CONVCOURSE_KERNEL_FILE_MB", "256")) * MEGABYTE)
     _limit(resource.RLIMIT_CORE, 0)
+    for which, variable, unit in ((resource.RLIMIT_FSIZE, "CONVCOURSE_KERNEL_FILE_MB", MEGABYTE),
+                                  (resource.RLIMIT_NOFILE, "CONVCOURSE_KERNEL_OPEN_FILES", 1),
+                                  (resource.RLIMIT_CPU, "CONVCOURSE_KERNEL_CPU_SECONDS", 1)):
+        if int(environ.get(variable, "0")) > 0:  # a grading job's setting (jobs.Limits); Validate has none
+            _limit(which, int(environ[variable]) * unit)
 
 
 class CappedStream:

@@ -11,7 +11,10 @@ nbgrader starts for the student is IPython's own, started inside Linux namespace
   the gradebook copy, the submission folder and the grading configuration are covered; a minimal
   ``/dev``; all of it read-only except its own folder and ``/tmp``, so nothing it does can reach the
   solutions or change the course, the grader's code or another student's files;
-- no capabilities: although it runs as root, it cannot mount, unmount or undo any of this.
+- no capabilities: although it runs as root, it cannot mount, unmount or undo any of this;
+- bounded: ``/tmp`` and ``/dev/shm`` are RAM-backed filesystems of a fixed size (``TMP_ENV``, ``SHM_ENV``),
+  and every kernel of the job shares one cap on tasks, processes and threads together (a ``pids`` cgroup,
+  ``TASKS_ENV``; where the machine offers none, the job's supervisor counts them instead).
 
 Where namespaces are not available (not root, no Linux), the kernel runs as IPython's usual one and the
 job's log says so.
@@ -36,6 +39,10 @@ DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "ur
 HIDE_ENV = "CONVCOURSE_SANDBOX_HIDE"        # JSON list of paths the kernel must not see
 WORKSPACE_ENV = "CONVCOURSE_SANDBOX_FOLDER"  # the job's folder; its private parts are covered too
 ZYGOTE_ENV = "CONVCOURSE_KERNEL_ZYGOTE"  # where the job's warm kernels come from (warm_kernels.py)
+TMP_ENV, SHM_ENV = "CONVCOURSE_KERNEL_TMP_MB", "CONVCOURSE_KERNEL_SHM_MB"  # sizes of /tmp and /dev/shm
+TASKS_ENV = "CONVCOURSE_KERNEL_TASKS"     # "<cgroup name> <limit>": the job's cap on tasks (all its kernels)
+# Where a pids cgroup can be made: cgroup v1's pids hierarchy, or the cgroup v2 root.
+CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
 PRIVATE_PARTS = ("private", "submitted", "solutions", "grader", "grading", "gradebook.db", "nbgrader_config.py",
                  "jupyter")
 
@@ -70,6 +77,46 @@ def _cover(path: str) -> None:
         _mount("/dev/null", path, None, MS_BIND)
 
 
+def _size(variable: str) -> str:
+    """tmpfs's size option from the job's setting (none: the kernel's default, half the machine's RAM)."""
+    megabytes = int(os.environ.get(variable, "0"))
+    return f",size={megabytes}m" if megabytes > 0 else ""
+
+
+def task_cgroups(name: str) -> list[str]:
+    """The places the job's pids cgroup may be (one of them is made), for making and for removing it."""
+    return [os.path.join(root, "convcourse", name) for root in CGROUP_ROOTS]
+
+
+def cap_tasks(setting: str) -> None:
+    """Join the job's pids cgroup (made on first use), capped at its limit: everything this process
+    starts counts, threads included. Where no cgroup can be made, say so: the supervisor counts instead."""
+    name, limit = setting.split()
+    for root, group in zip(CGROUP_ROOTS, task_cgroups(name)):
+        try:
+            if not os.path.exists(os.path.join(root, "cgroup.procs")):
+                continue
+            if root == "/sys/fs/cgroup":  # cgroup v2: the parent must hand the pids controller down
+                if "pids" not in open(os.path.join(root, "cgroup.controllers")).read().split():
+                    continue
+                os.makedirs(os.path.dirname(group), exist_ok=True)
+                _write(os.path.join(root, "cgroup.subtree_control"), "+pids")
+                _write(os.path.join(os.path.dirname(group), "cgroup.subtree_control"), "+pids")
+            os.makedirs(group, exist_ok=True)
+            _write(os.path.join(group, "pids.max"), limit)
+            _write(os.path.join(group, "cgroup.procs"), "0")
+            return
+        except OSError:
+            continue
+    print("convcourse sandbox: no pids cgroup on this machine; the job's supervisor counts the kernel's tasks",
+          file=sys.stderr)
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
 def _connection_file(argv: list[str]) -> str | None:
     return argv[argv.index("-f") + 1] if "-f" in argv[:-1] else None
 
@@ -84,7 +131,7 @@ def _fresh_tmp_keeping(keep: list[str], connection_file: str | None) -> None:
     for index, path in enumerate(keep):
         os.mkdir(f"{stage}/{index}")
         _mount(path, f"{stage}/{index}", None, MS_BIND | MS_REC)
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777{_size(TMP_ENV)}")
     for index, path in enumerate(keep):
         os.makedirs(path, exist_ok=True)
         _mount(f"{stage}/{index}", path, None, MS_BIND | MS_REC)
@@ -147,7 +194,7 @@ def _minimal_dev() -> None:
         os.mknod(f"/dev/{name}", 0o666 | stat.S_IFCHR, os.makedev(major, minor))
         os.chmod(f"/dev/{name}", 0o666)
     os.makedirs("/dev/shm")
-    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777{_size(SHM_ENV)}")
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"/dev/{name}")
@@ -212,6 +259,8 @@ def exec_ipykernel(argv: list[str]) -> None:
 
 def main(argv: list[str], run_kernel=exec_ipykernel) -> None:
     """Start the kernel confined. ``run_kernel`` becomes the kernel, in the namespaces' first process."""
+    if os.environ.get(TASKS_ENV):
+        cap_tasks(os.environ.pop(TASKS_ENV))
     try:
         _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
     except OSError as error:
