@@ -35,6 +35,10 @@ instructor: $(INSTRUCTOR)
 test: $(DEV)
 	$(BIN)/python -m pytest
 
+# Everything but real nbgrader runs, servers and browsers (the tests marked slow): minutes, not half an hour.
+test-fast: $(DEV)
+	$(BIN)/python -m pytest -m "not slow"
+
 bench: $(DEV)
 	$(BIN)/python benchmarks/run.py
 
