@@ -10,7 +10,8 @@ memorised during the kernel's run of the same test do not help either.
 
 A test that fails here although it passed in the kernel loses its points; the cell gets an error
 output saying so. A test that uses something that cannot cross as data (a class, such as the capstone's
-callback) keeps the kernel's verdict, and the log says it was not re-checked.
+callback) keeps the kernel's verdict, and the log says it was not re-checked; so does a test whose source
+needs more of the kernel than its names (idioms.py decides, on the source alone).
 """
 
 from __future__ import annotations
