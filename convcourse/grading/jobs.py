@@ -40,8 +40,8 @@ from .warm_kernels import WARM_MODULES
 # Each job's process is forked from a server that has nbgrader imported already, and so is its kernel
 # (warm_kernels.py), which also finds IPython and the lessons' set-up imports loaded: seconds per student.
 _FORKS = multiprocessing.get_context("forkserver")
-_FORKS.set_forkserver_preload(["convcourse.grading.run_nbgrader", "convcourse.grading.preprocessors",
-                               "nbconvert.exporters.html", *WARM_MODULES])
+_PRELOAD = ["convcourse.grading.run_nbgrader", "convcourse.grading.preprocessors", "nbconvert.exporters.html",
+            *WARM_MODULES]
 
 MEGABYTE = 1 << 20
 # Set by the command when the instructor presses Ctrl-C: every running job stops its processes.
@@ -54,9 +54,15 @@ def start_job_server() -> None:
     Call from the main thread; each job restores the usual Ctrl-C (run_nbgrader.grade_in_process)."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        multiprocessing.forkserver.ensure_running()
+        _ensure_job_server()
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _ensure_job_server() -> None:
+    """The forkserver, started with the job's modules preloaded (set here, when jobs run, not on import)."""
+    _FORKS.set_forkserver_preload(_PRELOAD)
+    multiprocessing.forkserver.ensure_running()
 
 
 @dataclass(frozen=True)
@@ -297,6 +303,7 @@ class _ForkedJob:
     """A job's process forked from the preloaded server, with Popen's poll/wait/returncode."""
 
     def __init__(self, spec: dict):
+        _ensure_job_server()  # already running when the command started it
         self._process = _FORKS.Process(target=grade_in_process, kwargs=spec)
         self._process.start()
         self.pid = self._process.pid
