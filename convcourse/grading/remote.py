@@ -56,7 +56,10 @@ def decode(data):
         if "float" in data:
             return float(data["float"])
         if "ndarray" in data:
-            array = np.load(io.BytesIO(base64.b64decode(data["ndarray"])), allow_pickle=False)
+            try:
+                array = np.load(io.BytesIO(base64.b64decode(data["ndarray"])), allow_pickle=False)
+            except (ValueError, OSError, EOFError) as error:  # objects inside, or not an .npy at all
+                raise NotData(f"an unreadable array ({error})") from None
             if array.dtype.kind not in "biuf":
                 raise NotData(f"an array of {array.dtype}")
             return array[()] if data.get("scalar") else array

@@ -1,0 +1,112 @@
+"""The pure pieces of grading, one by one: plain data across to the grader, capped output, limits per lesson,
+placing a submission where nbgrader expects it."""
+
+from __future__ import annotations
+
+import base64
+import io
+import types
+
+import nbformat
+import numpy as np
+import pytest
+
+from convcourse import notebooks
+from convcourse.grading.command import LONG_LESSONS, limits_for
+from convcourse.grading.jobs import GradingJob, Limits, _place_submission
+from convcourse.grading.kernel_guard import NOTICE, CappedStream
+from convcourse.grading.remote import NotData, decode, encode
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, -2.5, "577", float("nan"), float("inf"), np.float32(1.5), np.int64(7), np.bool_(True),
+    np.arange(6, dtype=np.uint8).reshape(2, 3), np.linspace(0, 1, 5), np.array([True, False]),
+    (1, [2.0, {"a": (3, np.zeros((2, 2)))}]), {"shape": (26, 26), "params": 243_786},
+], ids=repr)
+def test_plain_data_crosses_unchanged(value):
+    back = decode(encode(value))
+    assert type(back) is type(value) or (isinstance(value, np.generic) and np.asarray(back).dtype == value.dtype)
+    assert repr(back) == repr(value) or np.array_equal(np.asarray(back, dtype=object), np.asarray(value, dtype=object))
+
+
+class AlwaysEqual(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+@pytest.mark.parametrize("value, words", [
+    (AlwaysEqual(577), "a AlwaysEqual"),
+    (lambda: 577, "a function"),
+    ({1: "one"}, "keys are not all strings"),
+    (np.array(["a", "b"]), "only numbers can be checked"),
+    (np.array([object()], dtype=object), "only numbers can be checked"),
+    ([1, types.SimpleNamespace()], "a SimpleNamespace"),
+])
+def test_anything_but_plain_data_is_refused_in_words(value, words):
+    with pytest.raises(NotData, match=words):
+        encode(value)
+
+
+def test_data_that_is_not_what_encode_makes_is_refused():
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    pickled = base64.b64encode(buffer.getvalue()).decode()
+    for data in ({"ndarray": pickled}, {"ndarray": "bm90IGFuIGFycmF5"}, {"pickle": "..."}, [1, 2]):
+        with pytest.raises(NotData):
+            decode(data)
+
+
+def test_capped_output_passes_the_limit_then_one_notice_per_cell():
+    sink = io.StringIO()
+    stream = CappedStream(sink, limit=10)
+    for text in ("12345", "6789012", "345"):
+        assert stream.write(text) == len(text)
+    assert sink.getvalue() == "1234567890" + NOTICE.format(limit=10)
+    stream.new_cell()
+    stream.write("abc")
+    assert sink.getvalue().endswith(NOTICE.format(limit=10) + "abc")
+
+
+def test_limits_per_lesson_with_the_command_lines_choices_on_top():
+    none = types.SimpleNamespace(cell_timeout=None, time_limit=None, memory_mb=None)
+    assert limits_for("01_one_pixel", none) == Limits()
+    assert limits_for("06_capstone", none) == LONG_LESSONS["06_capstone"]
+    chosen = limits_for("06_capstone", types.SimpleNamespace(cell_timeout=30, time_limit=None, memory_mb=1024))
+    assert (chosen.cell_timeout, chosen.time_limit, chosen.memory_mb) == (30, 1800, 1024)
+
+
+def place(tmp_path, files: dict[str, bytes]):
+    job = GradingJob(lesson="01_one_pixel", student="a", submission=files, course_files={}, gradebook=b"")
+    folder = tmp_path / "submitted"
+    return _place_submission(job, folder), folder
+
+
+RELEASE = nbformat.writes(notebooks.read("01_one_pixel", release=True)).encode()
+
+
+@pytest.mark.parametrize("files, problem, notes", [
+    ({"01_one_pixel.ipynb": RELEASE, "timestamp.txt": b"2026-11-30"}, None, []),
+    ({"my work.ipynb": RELEASE}, None, ["the notebook was named 'my work.ipynb'; graded as '01_one_pixel.ipynb'"]),
+    ({"a.ipynb": RELEASE, "b.ipynb": RELEASE}, "no notebook: expected 01_one_pixel.ipynb (notebooks found: a.ipynb, b.ipynb)", []),
+    ({"notes.txt": b"sorry"}, "no notebook: expected 01_one_pixel.ipynb (notebooks found: none)", []),
+    ({"01_one_pixel.ipynb": b""}, "not a notebook: the file is empty", []),
+    ({"01_one_pixel.ipynb": RELEASE[:300]}, "not a notebook: the file is not valid JSON (truncated or not a notebook)", []),
+    ({"01_one_pixel.ipynb": b'{"cells": 3}'}, "not a notebook: the JSON is not a valid notebook", []),
+])
+def test_a_submission_is_placed_where_nbgrader_expects_it_or_refused_in_words(tmp_path, files, problem, notes):
+    (found, told), folder = place(tmp_path, files)
+    assert (found or "").startswith(problem or "") and (found is None) == (problem is None)
+    assert told == notes
+    if problem is None:
+        assert (folder / "01_one_pixel.ipynb").exists()
+        assert all((folder / name).read_bytes() == content for name, content in files.items()
+                   if not name.endswith(".ipynb"))
+
+
+def test_an_old_notebook_format_is_converted_and_noted(tmp_path):
+    version_3 = nbformat.writes(nbformat.convert(notebooks.read("01_one_pixel", release=True), 3), version=3)
+    (found, told), folder = place(tmp_path, {"01_one_pixel.ipynb": version_3.encode()})
+    assert found is None and told == ["converted from notebook format 3 to 4"]
+    assert nbformat.read(folder / "01_one_pixel.ipynb", as_version=4).nbformat == 4
