@@ -110,3 +110,11 @@ def test_an_old_notebook_format_is_converted_and_noted(tmp_path):
     (found, told), folder = place(tmp_path, {"01_one_pixel.ipynb": version_3.encode()})
     assert found is None and told == ["converted from notebook format 3 to 4"]
     assert nbformat.read(folder / "01_one_pixel.ipynb", as_version=4).nbformat == 4
+
+
+def test_the_sandbox_says_when_it_cannot_confine_kernels():
+    from convcourse.grading.sandbox import unavailable_because
+
+    assert unavailable_because(euid=0, platform="linux") is None
+    assert "needs root" in unavailable_because(euid=1000, platform="linux")
+    assert "needs Linux" in unavailable_because(euid=0, platform="darwin")

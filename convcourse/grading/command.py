@@ -20,6 +20,7 @@ from . import canary
 from .intake import import_submissions
 from .jobs import STOP, GradingResult, Limits, grade_student, start_job_server
 from .records import Course, CourseError
+from .sandbox import unavailable_because
 
 # The capstone's graded cell trains a network for a minute or two; everything else runs in seconds.
 LONG_LESSONS = {"06_capstone": Limits(cell_timeout=600, time_limit=1800)}
@@ -82,6 +83,12 @@ def grade(args) -> int:
     print(f"{args.lesson}: {len(students)} submission{'s' if len(students) != 1 else ''}, {len(to_grade)} to grade"
           + (f" ({skipped} graded before; --force grades them again)" if skipped else "") + ".")
     jobs = course.jobs(args.lesson, to_grade, limits_for(args.lesson, args), feedback=not args.no_feedback)
+    unconfined = unavailable_because() if jobs and not args.dask else None
+    if unconfined:
+        print(f"Warning: {unconfined}, so students' kernels run unconfined: they can read this machine's files "
+              f"(the solutions included) and write wherever you can. The re-check outside the kernel still "
+              f"decides every point. Grade as root, in a container, or on a Dask worker that runs as root "
+              f"(grader/README.md, \"Why nothing inside the kernel can earn points\").", file=sys.stderr)
     watch = Canary(course, jobs, enabled=not args.no_canary)
 
     started = time.monotonic()

@@ -57,6 +57,16 @@ def die_with_parent() -> None:
         pass
 
 
+def unavailable_because(euid: int | None = None, platform: str = sys.platform) -> str | None:
+    """Why kernels cannot be confined on this machine (None when they can): namespaces need Linux and root."""
+    if not platform.startswith("linux"):
+        return f"the sandbox needs Linux (this is {platform})"
+    euid = os.geteuid() if euid is None else euid
+    if euid != 0:
+        return "the sandbox needs root (Linux namespaces); you are grading as an ordinary user"
+    return None
+
+
 def _check(result: int, what: str) -> None:
     if result != 0:
         error = ctypes.get_errno()
