@@ -111,3 +111,10 @@ def test_missing_data_sets_stop_grading_before_a_class_gets_zeros(tmp_path):
     assert "a file the lesson reads is missing in the grading kernel" in run.stderr
     assert "DataUnavailableError: Fashion-MNIST is not cached" in run.stderr
     nothing_merged(course.root, lesson)
+
+
+def test_a_course_without_the_lessons_release_is_told_how_to_make_it(tmp_path):
+    from convcourse.grading.records import CourseError
+
+    with pytest.raises(CourseError, match="no release of 01_one_pixel .* run `nbgrader generate_assignment"):
+        canary.submissions(tmp_path, "01_one_pixel")

@@ -15,6 +15,7 @@ import nbformat
 from convcourse import notebooks
 
 from .jobs import GradingJob, GradingResult
+from .records import CourseError
 
 REFERENCE, RELEASE = "canary-reference", "canary-release"
 STUDENTS = (REFERENCE, RELEASE)
@@ -24,6 +25,9 @@ def submissions(root: Path, lesson: str) -> dict[str, dict[str, bytes]]:
     """The two canary submissions, built from the course folder: the release with the instructor's answers
     typed in, and the release as a learner receives it (with the other files of its folder)."""
     folder = root / "notebooks" / lesson
+    if not notebooks.notebook_path(lesson, release=True, root=root).exists():
+        raise CourseError(f"no release of {lesson} in {folder} for the canary: run `nbgrader generate_assignment "
+                          f"{lesson} --force` (or `make release`) first")
     others = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.suffix != ".ipynb"}
     release = notebooks.notebook_path(lesson, release=True, root=root).read_bytes()
     reference = nbformat.writes(notebooks.completed(lesson, root=root)).encode()
