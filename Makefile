@@ -15,7 +15,7 @@ export CONVCOURSE_OFFLINE_DATA
 # nbgrader runs `alembic` by name: the environment's bin/ must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab play instructor test bench release check-release env grade feedback report progress reset lock
+.PHONY: lab play instructor test test-fast bench release check-release env grade feedback report progress reset lock
 
 # Extra JupyterLab options, e.g. make lab LAB_ARGS="--port=8899 --no-browser"
 LAB_ARGS ?=
