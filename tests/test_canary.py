@@ -74,43 +74,41 @@ def nothing_merged(root, lesson: str) -> None:
     assert not (root / "feedback").exists() and not (root / "autograded").exists()
 
 
-def grade(root, lesson: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", lesson, "--jobs", "2"], cwd=root,
-                          env=env or nbgrader_environment(), capture_output=True, text=True, timeout=900)
+def stopped_run(tmp_path, lesson: str, env: dict | None = None, release_with_answers: bool = False) -> str:
+    """A course where alice did everything right, graded with `convcourse grade`; the canary must stop the run
+    (exit 3) and nothing may be merged. Returns what the command said on stderr."""
+    course = Course(tmp_path / "course", (lesson,))
+    course.submit("alice", lesson, notebooks.completed(lesson))
+    if release_with_answers:
+        release = course.root / "notebooks" / lesson / f"{lesson}.ipynb"
+        nbformat.write(notebooks.completed(lesson, root=course.root), release)
+    run = subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", lesson, "--jobs", "2"], cwd=course.root,
+                         env=env or nbgrader_environment(), capture_output=True, text=True, timeout=900)
+    assert run.returncode == STOPPED, run.stdout + run.stderr
+    assert "Grading stopped, nothing merged: the canary failed." in run.stderr
+    nothing_merged(course.root, lesson)
+    return run.stderr
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("canary")
 def test_a_release_that_gives_points_away_merges_nothing(tmp_path):
-    lesson = "01_one_pixel"
-    course = Course(tmp_path / "course", (lesson,))
-    course.submit("alice", lesson, notebooks.completed(lesson))
-    release = course.root / "notebooks" / lesson / f"{lesson}.ipynb"
-    nbformat.write(notebooks.completed(lesson, root=course.root), release)  # an answer left in the release
-    run = grade(course.root, lesson)
-    assert run.returncode == STOPPED, run.stdout + run.stderr
-    assert "Grading stopped, nothing merged: the canary failed." in run.stderr
-    assert "The untouched release earns points on weighted_sum_seed_pixel (3), filter_pixel_small_image (3)" in run.stderr
-    nothing_merged(course.root, lesson)
+    said = stopped_run(tmp_path, "01_one_pixel", release_with_answers=True)
+    assert "The untouched release earns points on weighted_sum_seed_pixel (3), filter_pixel_small_image (3)" in said
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("canary")
 def test_missing_data_sets_stop_grading_before_a_class_gets_zeros(tmp_path):
     """Lesson 05 with no Fashion-MNIST in the grader's Keras cache and no way to download it."""
-    lesson = "05_cnn_in_keras"
-    course = Course(tmp_path / "course", (lesson,))
-    course.submit("alice", lesson, notebooks.completed(lesson))
     empty = tmp_path / "empty"
     empty.mkdir()
     offline = {**nbgrader_environment(), "KERAS_HOME": str(empty), "XDG_CACHE_HOME": str(empty),
                "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}  # a closed port
     offline.pop("CONVCOURSE_OFFLINE_DATA", None)
-    run = grade(course.root, lesson, offline)
-    assert run.returncode == STOPPED, run.stdout + run.stderr
-    assert "a file the lesson reads is missing in the grading kernel" in run.stderr
-    assert "DataUnavailableError: Fashion-MNIST is not cached" in run.stderr
-    nothing_merged(course.root, lesson)
+    said = stopped_run(tmp_path, "05_cnn_in_keras", offline)
+    assert "a file the lesson reads is missing in the grading kernel" in said
+    assert "DataUnavailableError: Fashion-MNIST is not cached" in said
 
 
 def test_a_course_without_the_lessons_release_is_told_how_to_make_it(tmp_path):

@@ -129,9 +129,12 @@ def grade(args) -> int:
     finally:
         closer()
     progress.finish()
-    problems = course.refresh_feedback(args.lesson, course.stale_feedback(args.lesson)) if not args.no_feedback else []
-    csv_path = course.export_csv(args.lesson)
-    print(summary(course.results(args.lesson), len(results), time.monotonic() - started))
+    marks = course.marks(args.lesson)  # one read of the gradebook for the feedback, the CSV and the summary
+    problems = ([] if args.no_feedback else
+                course.refresh_feedback(args.lesson, course.stale_feedback(args.lesson, marks), marks))
+    graded = course.results(args.lesson, marks)
+    csv_path = course.export_csv(args.lesson, graded)
+    print(summary(graded, len(results), time.monotonic() - started))
     print(f"Per-test results of every graded student: {csv_path}")
     for line in problems:
         print(f"  {line}", file=sys.stderr)
@@ -222,8 +225,9 @@ def feedback_main(argv: list[str] | None = None) -> int:
     except CourseError as error:
         print(f"convcourse feedback: {error}", file=sys.stderr)
         return 2
-    students = course.stale_feedback(args.lesson, everyone=args.all)
-    problems = course.refresh_feedback(args.lesson, students)
+    marks = course.marks(args.lesson)
+    students = course.stale_feedback(args.lesson, marks, everyone=args.all)
+    problems = course.refresh_feedback(args.lesson, students, marks)
     print(f"{args.lesson}: {len(students) - len(problems)} feedback page{'s' if len(students) != 1 else ''} "
           f"regenerated with your marks" + (f" ({', '.join(students)})" if 0 < len(students) <= 10 else "")
           + ("; every other page already shows them." if not args.all else "."))

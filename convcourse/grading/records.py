@@ -32,6 +32,8 @@ from nbgrader.utils import parse_utc
 from sqlalchemy.exc import SAWarning
 
 from convcourse import COURSE_ROOT
+from convcourse.notebooks import nbgrader_meta
+from convcourse.release import nbgrader_environment
 
 from .jobs import CellResult, GradingJob, GradingResult, Limits, submission_digest
 from .recheck import SECRET_FILE
@@ -217,11 +219,12 @@ class Course:
         except (OSError, ValueError):
             return None
 
-    def results(self, lesson: str) -> list[GradingResult]:
+    def results(self, lesson: str, marks: dict | None = None) -> list[GradingResult]:
         """Every graded student's result with the gradebook's current points: the instructor's marks
-        included, and ``points`` None where an answer still waits for one (what ``nbgrader export`` reads)."""
+        included, and ``points`` None where an answer still waits for one (what ``nbgrader export`` reads).
+        ``marks``: ``self.marks(lesson)`` when the caller has read them already."""
         folder = self.records_folder(lesson) / "students"
-        marks = self.marks(lesson)
+        marks = self.marks(lesson) if marks is None else marks
         results = []
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             record = json.loads(path.read_text())
@@ -262,10 +265,9 @@ class Course:
 
     # --- the instructor's marks in the feedback pages ------------------------------------------------
 
-    def stale_feedback(self, lesson: str, everyone: bool = False) -> list[str]:
-        """Students whose feedback page does not show the instructor's current marks and comments (with
-        ``everyone``: every student with a feedback page nbgrader can regenerate)."""
-        marks = self.marks(lesson)
+    def stale_feedback(self, lesson: str, marks: dict, everyone: bool = False) -> list[str]:
+        """Students whose feedback page does not show the instructor's current marks and comments (``marks``,
+        from ``self.marks``; with ``everyone``: every student with a feedback page nbgrader can regenerate)."""
         stale = []
         for student in sorted(marks):
             record = self._record(lesson, student)
@@ -276,9 +278,9 @@ class Course:
                 stale.append(student)
         return stale
 
-    def refresh_feedback(self, lesson: str, students: list[str]) -> list[str]:
-        """Regenerate these students' feedback pages from the gradebook with stock ``nbgrader
-        generate_feedback --force`` (one process for all of them); return what went wrong, in words."""
+    def refresh_feedback(self, lesson: str, students: list[str], marks: dict) -> list[str]:
+        """Regenerate these students' feedback pages from the gradebook (whose marks are ``marks``) with stock
+        ``nbgrader generate_feedback --force``, one process for all of them; return what went wrong, in words."""
         if not students:
             return []
         others = sorted(set(self.students(lesson)) - set(students))
@@ -287,11 +289,10 @@ class Course:
             finished = subprocess.run(
                 [sys.executable, "-m", "nbgrader", "generate_feedback", lesson, "--force",
                  "--CourseDirectory.student_id=*", f"--CourseDirectory.student_id_exclude={','.join(others)}"],
-                cwd=self.root, env=_nbgrader_environment(), capture_output=True, text=True, timeout=FEEDBACK_TIMEOUT)
+                cwd=self.root, env=nbgrader_environment(), capture_output=True, text=True, timeout=FEEDBACK_TIMEOUT)
             log = finished.stdout + finished.stderr
         except subprocess.TimeoutExpired:
             log = f"nbgrader generate_feedback ran past {FEEDBACK_TIMEOUT} s"
-        marks = self.marks(lesson)
         problems = []
         for student in students:
             page = self.root / "feedback" / student / lesson / f"{lesson}.html"
@@ -303,14 +304,15 @@ class Course:
                 problems.append(f"{student}: feedback not regenerated ({_last_error(log)})")
         return problems
 
-    def export_csv(self, lesson: str) -> Path:
-        """One row per student and graded cell (written answers too, with empty points until marked)."""
+    def export_csv(self, lesson: str, results: list[GradingResult]) -> Path:
+        """One row per student and graded cell of ``results`` (``self.results(lesson)``; written answers too,
+        with empty points until marked)."""
         path = self.records_folder(lesson) / "test-results.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
             writer.writeheader()
-            for result in self.results(lesson):
+            for result in results:
                 for cell in result.cells:
                     writer.writerow({
                         "student": result.student, "lesson": lesson, "test": cell.name,
@@ -337,8 +339,8 @@ def _answer_texts(notebook: bytes) -> dict[str, str]:
         cells = nbformat.reads(notebook.decode("utf-8"), as_version=4).cells
     except Exception:  # no notebook, or not one: nothing to compare
         return {}
-    meta = [(cell, cell.get("metadata", {}).get("nbgrader", {})) for cell in cells]
-    return {m["grade_id"]: cell.source for cell, m in meta if m.get("solution") and m.get("grade_id")}
+    return {nbgrader_meta(cell)["grade_id"]: cell.source for cell in cells
+            if nbgrader_meta(cell).get("solution") and nbgrader_meta(cell).get("grade_id")}
 
 
 def _not_graded_feedback(result: GradingResult) -> dict[str, bytes]:
@@ -352,12 +354,6 @@ def _not_graded_feedback(result: GradingResult) -> dict[str, bytes]:
             f"</code>, saved from JupyterLab, and ask your instructor to grade it again.</p>"
             + (f"<ul>{notes}</ul>" if notes else "") + "</body></html>")
     return {f"feedback/{result.student}/{result.lesson}/{result.lesson}.html": page.encode()}
-
-
-def _nbgrader_environment() -> dict[str, str]:
-    from convcourse.release import nbgrader_environment
-
-    return nbgrader_environment()
 
 
 def _last_error(log: str) -> str:
