@@ -96,6 +96,21 @@ def preset_filters() -> dict[str, np.ndarray]:
     return {name: np.array(entry["kernel"], dtype=np.float64) for name, entry in filters.items()}
 
 
+def stepper_kernels() -> dict[str, np.ndarray]:
+    """The kernels the pixel stepper offers: the seed's filter first (its 577 on the 192 pixel), then the
+    playground's presets."""
+    presets = preset_filters()
+    return {"seed filter": presets.pop("seed filter"), **presets}
+
+
+ASCENT_PATCH = (slice(370, 380), slice(192, 204))  # a 10x12 patch of the photo with strong vertical edges
+
+
+def stepper_images() -> dict[str, np.ndarray]:
+    """The images the pixel stepper offers: the seed's 6x8 grid and a 10x12 patch of SciPy's ``ascent``."""
+    return {"seed's grid (6x8)": small_image(), "ascent photo, a 10x12 patch": ascent()[ASCENT_PATCH].copy()}
+
+
 def filter_descriptions() -> dict[str, str]:
     """One line per preset filter saying what it does to an image."""
     return {name: entry["what_it_does"] for name, entry in load_course_file("filters.json")["filters"].items()}

@@ -252,7 +252,7 @@ def colour_scale(values: np.ndarray) -> tuple[float, float, str]:
     return 0.0, high if high > 0 else 1.0, "gray"
 
 
-def _colours(values: np.ndarray, low: float, high: float, cmap: str) -> np.ndarray:
+def rgb_colours(values: np.ndarray, low: float, high: float, cmap: str) -> np.ndarray:
     """(H, W, 3) uint8 colours of ``values`` on the scale low..high of matplotlib's colour map ``cmap``."""
     from matplotlib import colormaps
 
@@ -271,7 +271,7 @@ def map_png(values: np.ndarray, scale: int, low: float, high: float, cmap: str =
     if cmap == "gray" and marked is None and framed is None:  # one channel: a third of the bytes to encode
         levels = np.rint(np.clip((np.asarray(values, dtype=float) - low) / (high - low), 0.0, 1.0) * 255)
         return grey_png(levels.astype(np.uint8).repeat(scale, axis=0).repeat(scale, axis=1))
-    rgb = _colours(values, low, high, cmap)
+    rgb = rgb_colours(values, low, high, cmap)
     if marked is not None:
         rgb[np.asarray(marked, dtype=bool)] = MARK
     rgb = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
@@ -286,7 +286,7 @@ def map_png(values: np.ndarray, scale: int, low: float, high: float, cmap: str =
 
 def colour_bar_html(low: float, high: float, cmap: str = "gray", width: int = 200) -> str:
     """A colour bar as HTML (a CSS gradient with its end values and, for a diverging scale, 0 in the middle)."""
-    stops = _colours(np.linspace(low, high, 11), low, high, cmap)
+    stops = rgb_colours(np.linspace(low, high, 11), low, high, cmap)
     gradient = ", ".join(f"rgb({r},{g},{b})" for r, g, b in stops)
     middle = ('<span style="position: absolute; left: 50%; transform: translateX(-50%)">0</span>'
               if low < 0 < high else "")
@@ -294,3 +294,23 @@ def colour_bar_html(low: float, high: float, cmap: str = "gray", width: int = 20
             f'<div style="height: 10px; border: 1px solid #999; background: linear-gradient(to right, {gradient})"></div>'
             f'<div style="position: relative; height: 1.2em"><span style="position: absolute; left: 0">{low:.4g}</span>'
             f'{middle}<span style="position: absolute; right: 0">{high:.4g}</span></div></div>')
+
+
+HOVER_LIMIT = 64 * 64  # values: beyond this, one SVG square per value is too much to send on every update
+
+
+def hover_svg(values: np.ndarray, scale: int, what: str = "value") -> str:
+    """Transparent squares to lay over a picture that ``map_png`` drew at ``scale``: hovering a square shows its
+    (row, col) and exact value in the browser's tooltip (an SVG ``<title>``, so no JavaScript). Empty for more
+    than ``HOVER_LIMIT`` values (a 512x512 photo), where the widget offers sliders instead."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or values.size > HOVER_LIMIT:
+        return ""
+    rows, cols = values.shape
+    squares = "".join(f'<rect x="{col}" y="{row}" width="1" height="1"><title>({row}, {col}) {what} '
+                      f"{value + 0.0:.6g}</title></rect>" for (row, col), value in np.ndenumerate(values))
+    # In map units (one per value) scaled to the picture's screen pixels; transparent but hoverable over its fill
+    # only, inline so no page style can give the squares a stroke that reaches over their neighbours.
+    return (f'<svg class="convcourse-hover" width="{cols * scale}" height="{rows * scale}" '
+            f'viewBox="0 0 {cols} {rows}" style="display: block; fill: transparent; stroke: none; '
+            f'pointer-events: fill">{squares}</svg>')

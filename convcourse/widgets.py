@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -27,6 +28,7 @@ from scipy import ndimage
 from . import data, plots, validate
 
 _HIGHLIGHT = "#f5a623"
+_LARGEST_SUM = 1e300  # beyond this a sum, or a rescale's max - min, can overflow float64
 
 
 # --- Shared by every widget: whose numbers are shown, and updates that fail in the widget ------------------------
@@ -136,8 +138,19 @@ class _Experiment(w.VBox):
         raise NotImplementedError
 
 
-def _picture(label: w.HTML, image: w.Image, *more: w.Widget) -> w.VBox:
+def _picture(label: w.HTML, image: w.Widget, *more: w.Widget) -> w.VBox:
     return w.VBox([label, image, *more], layout=w.Layout(margin="0 1.2em 0.8em 0"))
+
+
+def _layered(image: w.Image) -> tuple[w.GridBox, w.HTML]:
+    """``image`` with an HTML layer over it (both in one grid cell, no margins, so the layer's squares lie on the
+    picture's pixels) for ``plots.hover_svg``: the box to show, and the layer."""
+    hover = w.HTML(layout=w.Layout(grid_area="1 / 1 / 2 / 2", margin="0", width="auto", height="auto"))
+    image.layout.grid_area, image.layout.margin = "1 / 1 / 2 / 2", "0"
+    box = w.GridBox([image, hover], layout=w.Layout(grid_template_columns="max-content",
+                                                    grid_template_rows="max-content", align_items="flex-start",
+                                                    justify_items="flex-start"))
+    return box, hover
 
 
 # --- Lesson 01: the pixel stepper -----------------------------------------------------------------------------
@@ -161,34 +174,124 @@ def _number(value: float) -> str:
     return f"{value + 0.0:g}"  # + 0.0 turns -0.0 into 0.0, so no "(-0)" is shown
 
 
+def _named(value, what: str, default: str) -> dict[str, np.ndarray]:
+    """A mapping of names to 2-D grids, from one grid (named ``default``) or a mapping of them."""
+    if isinstance(value, Mapping):
+        if not value:
+            raise ValueError(f"pixel_stepper needs at least one {what}; the mapping of {what}s is empty.")
+        return {str(name): validate.grid(grid, f"{what} {name!r}") for name, grid in value.items()}
+    return {default: validate.grid(value, what)}
+
+
 class PixelStepper(_Experiment):
     """A k x k window that moves over a small image; shows each product and their sum.
 
     ``slider`` picks the window position (row by row, over every pixel the window fits around; its readout is
-    the centre pixel's (row, col)), and ``play`` moves it step by step on its own; ``view`` is the HTML that shows the image, the products and the sum. The
-    sum is NumPy's; with ``yours``, the learner's ``weighted_sum`` of the same window is shown beside it.
+    the centre pixel's (row, col)), and ``play`` moves it step by step on its own; ``view`` is the HTML that
+    shows the image, the products and the sum. ``image_choice`` picks the image (shown when there are several),
+    ``preset`` a kernel (shown when there are several; "custom" once a weight is edited) and ``cells`` (k x k
+    ``FloatText``) hold the weights, which can be typed; a weight that is not a finite number, or products too
+    large for a float64, are refused in ``problem``. The sum is NumPy's; with ``yours``, the learner's
+    ``weighted_sum`` of the same window is shown beside it.
     """
 
     REFERENCE = "the products and their sum by NumPy"
+    CUSTOM = "custom"
 
     def __init__(self, image, kernel, start: tuple[int, int] | None = None, yours=None):
-        image = validate.grid(image, "image")
-        kernel = validate.grid(kernel, "kernel")
-        validate.pixel_window(image, kernel, kernel.shape[0] // 2, kernel.shape[0] // 2)
-        self.image, self.kernel, self.yours = image, kernel, yours
-        half = kernel.shape[0] // 2
-        self.positions = [(r, c) for r in range(half, image.shape[0] - half)
-                          for c in range(half, image.shape[1] - half)]
-        first = self.positions.index(start) if start in self.positions else 0
-        self.slider = w.SelectionSlider(options=[(f"({r}, {c})", i) for i, (r, c) in enumerate(self.positions)],
-                                        value=first, description="window at", continuous_update=True,
+        self.images = _named(image, "image", "image")
+        self.presets = _named(kernel, "kernel", "kernel")
+        shapes = {grid.shape for grid in self.presets.values()}
+        if len(shapes) > 1:
+            raise ValueError(f"every kernel must have the same size, since the stepper edits one grid of weights; "
+                             f"got {', '.join(_size(shape) for shape in sorted(shapes))}.")
+        first_kernel = next(iter(self.presets.values()))
+        for name, grid in self.images.items():  # the window must fit in every image
+            half = first_kernel.shape[0] // 2
+            try:
+                validate.pixel_window(grid, first_kernel, half, half)
+            except ValueError as error:
+                raise ValueError(f"image {name!r}: {error}") from None
+        self.yours, self._quiet = yours, False
+        size = first_kernel.shape[0]
+        self.image_choice = w.Dropdown(options=list(self.images), description="image")
+        self.preset = w.Dropdown(options=[*self.presets, self.CUSTOM], description="kernel")
+        self.image_choice.layout.display = None if len(self.images) > 1 else "none"
+        self.preset.layout.display = None if len(self.presets) > 1 else "none"
+        self.cells = [[w.FloatText(layout=w.Layout(width="5em")) for _ in range(size)] for _ in range(size)]
+        self.slider = w.SelectionSlider(options=[("(0, 0)", 0)], description="window at", continuous_update=True,
                                         layout=w.Layout(width="420px"))
         # The play button walks the window over the image by itself (linked in the page, one step per 0.6 s).
-        self.play = w.Play(value=first, min=0, max=len(self.positions) - 1, interval=600, description="animate")
+        self.play = w.Play(value=0, min=0, max=1, interval=600, description="animate")
         w.jslink((self.play, "value"), (self.slider, "index"))
         self.view, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML()
-        self.slider.observe(self._redraw, names="value")
-        super().__init__([w.HBox([self.play, self.slider]), self.notice, self.problem, self.view])
+        self._place(start)
+        self._load_preset()
+        self.slider.observe(self._on_change, names="value")
+        self.image_choice.observe(self._on_image, names="value")
+        self.preset.observe(self._on_preset, names="value")
+        for cell in (c for row in self.cells for c in row):
+            cell.observe(self._on_cell, names="value")
+        weights = w.VBox([w.HTML("<b>weights</b> (type to change)"), *(w.HBox(row) for row in self.cells)])
+        super().__init__([w.HBox([w.VBox([self.image_choice, self.preset]), weights]),
+                          w.HBox([self.play, self.slider]), self.notice, self.problem, self.view])
+        self._redraw()
+
+    @property
+    def image(self) -> np.ndarray:
+        return self.images[self.image_choice.value]
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The weights in the grid, as typed."""
+        return np.array([[cell.value for cell in row] for row in self.cells], dtype=float)
+
+    def _place(self, at: tuple[int, int] | None) -> None:
+        """Positions for the current image; the window on ``at`` if it fits there, else on the first."""
+        half = len(self.cells) // 2
+        rows, cols = self.image.shape
+        self.positions = [(r, c) for r in range(half, rows - half) for c in range(half, cols - half)]
+        index = self.positions.index(at) if at in self.positions else 0
+        quiet, self._quiet = self._quiet, True
+        try:
+            self.slider.options = [(f"({r}, {c})", i) for i, (r, c) in enumerate(self.positions)]
+            self.slider.value = index
+            self.play.max = len(self.positions) - 1
+            self.play.value = index
+        finally:
+            self._quiet = quiet
+
+    def _load_preset(self) -> None:
+        quiet, self._quiet = self._quiet, True
+        try:
+            for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
+                cell.value = float(value)
+        finally:
+            self._quiet = quiet
+
+    def _on_change(self, _=None) -> None:
+        if not self._quiet:
+            self._redraw()
+
+    def _on_image(self, _) -> None:
+        self._place(self.position)
+        self._redraw()
+
+    def _on_preset(self, _) -> None:
+        if self._quiet or self.preset.value == self.CUSTOM:
+            return
+        self._load_preset()
+        self._redraw()
+
+    def _on_cell(self, _) -> None:
+        if self._quiet:
+            return
+        if self.preset.value != self.CUSTOM and not np.array_equal(self.kernel, self.presets[self.preset.value]):
+            quiet, self._quiet = self._quiet, True  # relabel only: the preset's numbers must not come back
+            try:
+                self.preset.value = self.CUSTOM
+            finally:
+                self._quiet = quiet
         self._redraw()
 
     @property
@@ -204,7 +307,8 @@ class PixelStepper(_Experiment):
 
     @property
     def products(self) -> np.ndarray:
-        return self.window.astype(float) * self.kernel
+        with np.errstate(over="ignore", invalid="ignore"):  # too large is refused in _checked, in a sentence
+            return self.window.astype(float) * self.kernel
 
     @property
     def total(self) -> float:
@@ -214,7 +318,19 @@ class PixelStepper(_Experiment):
     def _clear(self) -> None:
         self.view.value = ""
 
+    def _checked(self) -> None:
+        kernel = self.kernel
+        for row, col in np.argwhere(~np.isfinite(kernel)):
+            raise Refused(f"the weight in row {row + 1}, column {col + 1} is {kernel[row, col]}, not a number a "
+                          "window can be multiplied by; type a finite number there.")
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = self.products.sum()
+        if not np.isfinite(total) or np.abs(self.products).max() > _LARGEST_SUM:
+            raise Refused(f"with weights as large as {np.abs(kernel).max():.3g} the products grow beyond what a "
+                          "float64 can hold (about 1.8e308); use smaller weights.")
+
     def _draw(self) -> None:
+        self._checked()
         row, col = self.position
         half = self.kernel.shape[0] // 2
         inside = lambda r, c: abs(r - row) <= half and abs(c - col) <= half  # noqa: E731
@@ -249,14 +365,15 @@ class PixelStepper(_Experiment):
 
 def pixel_stepper(image, kernel, start: tuple[int, int] | None = None, yours=None) -> PixelStepper:
     """Step a kernel's window over ``image`` pixel by pixel, showing every product and the sum (NumPy's); with
-    ``yours=globals()`` your ``weighted_sum`` of each window is shown beside it once you have written it."""
+    ``yours=globals()`` your ``weighted_sum`` of each window is shown beside it once you have written it.
+
+    ``image`` and ``kernel`` are 2-D grids, or mappings of names to grids to choose from (the first shown
+    first; kernels all of one size); the weights can be typed in the widget. ``start`` is the (row, col) the
+    window opens on."""
     return PixelStepper(image, kernel, start, yours)
 
 
 # --- Lesson 02: the kernel playground ---------------------------------------------------------------------------
-
-_LARGEST_SUM = 1e300  # beyond this a rescale's max - min can overflow float64
-
 
 def _display_reference(values: np.ndarray, mode: str) -> np.ndarray:
     """The display rule lesson 02 states: NumPy's clip to 0-255, or a straight stretch of min..max onto 0..255."""
@@ -298,6 +415,11 @@ class KernelPlayground(_Experiment):
         self.original, self.sums, self.picture, self.your_picture = (w.Image(format="png") for _ in range(4))
         self.sums_bar, self.stats, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.labels = {name: w.HTML() for name in ("original", "sums", "picture", "yours")}
+        # Hover layers: each value's (row, col) and number in a tooltip, for images up to plots.HOVER_LIMIT.
+        boxes, self.hover = {}, {}
+        for name, image in (("original", self.original), ("sums", self.sums), ("picture", self.picture),
+                            ("yours", self.your_picture)):
+            boxes[name], self.hover[name] = _layered(image)
         self._loading_preset = False
         for cell in (c for row in self.cells for c in row):
             cell.observe(self._on_cell, names="value")
@@ -305,10 +427,10 @@ class KernelPlayground(_Experiment):
         for control in (self.image_choice, self.mode):
             control.observe(self._redraw, names="value")
         grid = w.VBox([w.HBox(row) for row in self.cells])
-        self.yours_box = _picture(self.labels["yours"], self.your_picture)
-        pictures = w.HBox([_picture(self.labels["original"], self.original),
-                           _picture(self.labels["sums"], self.sums, self.sums_bar),
-                           _picture(self.labels["picture"], self.picture), self.yours_box],
+        self.yours_box = _picture(self.labels["yours"], boxes["yours"])
+        pictures = w.HBox([_picture(self.labels["original"], boxes["original"]),
+                           _picture(self.labels["sums"], boxes["sums"], self.sums_bar),
+                           _picture(self.labels["picture"], boxes["picture"]), self.yours_box],
                           layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         super().__init__([w.HBox([w.VBox([self.preset, self.image_choice, self.mode]), grid]),
                           self.notice, self.problem, self.stats, pictures])
@@ -347,7 +469,7 @@ class KernelPlayground(_Experiment):
         self.filtered = self.shown = self.yours_shown = None
         for picture in (self.original, self.sums, self.picture, self.your_picture):
             picture.value = b""
-        for label in (self.stats, self.sums_bar, *self.labels.values()):
+        for label in (self.stats, self.sums_bar, *self.labels.values(), *self.hover.values()):
             label.value = ""
 
     def _draw(self) -> None:
@@ -364,12 +486,16 @@ class KernelPlayground(_Experiment):
         if self.image_choice.value not in self._originals:  # encoded once: it does not change with the kernel
             self._originals[self.image_choice.value] = plots.map_png(image, scale, 0, 255)
         self.original.value = self._originals[self.image_choice.value]
-        self.labels["original"].value = f"<b>original</b>: {rows}x{cols}"
+        self.hover["original"].value = plots.hover_svg(image, scale, "pixel")
+        hint = " &middot; hover for values" if image.size <= plots.HOVER_LIMIT else ""
+        self.labels["original"].value = f"<b>original</b>: {rows}x{cols}{hint}"
         low, high, cmap = plots.colour_scale(filtered)
         self.sums.value = plots.map_png(filtered, scale, low, high, cmap)
+        self.hover["sums"].value = plots.hover_svg(filtered, scale, "sum")
         self.sums_bar.value = plots.colour_bar_html(low, high, cmap, width=min(256, cols * scale))
         self.labels["sums"].value = "<b>raw sums</b> (colour: value)"
         self.picture.value = plots.map_png(self.shown, scale, 0, 255)
+        self.hover["picture"].value = plots.hover_svg(self.shown, scale, "shown as")
         self.labels["picture"].value = f"<b>shown, {mode}</b> (reference)"
         outside = int(np.sum((filtered < 0) | (filtered > 255)))
         self.stats.value = (
@@ -391,9 +517,10 @@ class KernelPlayground(_Experiment):
             if marked is not None and yours.dtype != object:
                 self.yours_shown = yours
                 self.your_picture.value = plots.map_png(yours, scale, 0, 255, marked=marked)
+                self.hover["yours"].value = plots.hover_svg(yours, scale, "your to_display")
                 self.labels["yours"].value = f"<b>shown, {self.mode.value}</b> (your to_display)"
         if self.yours_shown is None:
-            self.your_picture.value, self.labels["yours"].value = b"", ""
+            self.your_picture.value, self.labels["yours"].value, self.hover["yours"].value = b"", "", ""
         self.yours_box.layout.display = None if self.yours_shown is not None else "none"
         self.notice.value = _notice(self.REFERENCE, "to_display", self.yours is not None, attempt, comparison)
 
@@ -446,15 +573,18 @@ class PoolingExplorer(_Experiment):
         self.stride = w.Dropdown(options=[self.SAME_AS_SIZE, 1, 2, 3, 4, 8], description="stride")
         self.mode = w.ToggleButtons(options=list(self.FUNCTIONS), description="pooling")
         self.before, self.after, self.yours_after = (w.Image(format="png") for _ in range(3))
+        boxes, self.hover = {}, {}  # tooltips with each value, for images up to plots.HOVER_LIMIT
+        for name, image in (("before", self.before), ("after", self.after), ("yours", self.yours_after)):
+            boxes[name], self.hover[name] = _layered(image)
         self.before_label, self.after_label, self.yours_label = w.HTML(), w.HTML(), w.HTML()
         self.sizes, self.scale_bar, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         for control in (self.image_choice, self.filter_choice, self.relu, self.size, self.stride, self.mode):
             control.observe(self._redraw, names="value")
         controls = w.HBox([w.VBox([self.image_choice, self.filter_choice, self.relu]),
                            w.VBox([self.size, self.stride, self.mode])])
-        self.yours_box = _picture(self.yours_label, self.yours_after)
-        pictures = w.HBox([_picture(self.before_label, self.before, self.scale_bar),
-                           _picture(self.after_label, self.after), self.yours_box],
+        self.yours_box = _picture(self.yours_label, boxes["yours"])
+        pictures = w.HBox([_picture(self.before_label, boxes["before"], self.scale_bar),
+                           _picture(self.after_label, boxes["after"]), self.yours_box],
                           layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         super().__init__([controls, self.notice, self.problem, self.sizes, pictures])
         self._redraw()
@@ -463,7 +593,8 @@ class PoolingExplorer(_Experiment):
         self.filtered = self.pooled = self.yours_pooled = None
         for picture in (self.before, self.after, self.yours_after):
             picture.value = b""
-        for label in (self.before_label, self.after_label, self.yours_label, self.sizes, self.scale_bar):
+        for label in (self.before_label, self.after_label, self.yours_label, self.sizes, self.scale_bar,
+                      *self.hover.values()):
             label.value = ""
 
     def _draw(self) -> None:
@@ -483,6 +614,8 @@ class PoolingExplorer(_Experiment):
         low, high, cmap = plots.colour_scale(filtered)  # one scale for both: pooling keeps values in range
         self.before.value = plots.map_png(filtered, scale, low, high, cmap)
         self.after.value = plots.map_png(self.pooled, scale, low, high, cmap)
+        self.hover["before"].value = plots.hover_svg(filtered, scale)
+        self.hover["after"].value = plots.hover_svg(self.pooled, scale, "pooled")
         self.scale_bar.value = plots.colour_bar_html(low, high, cmap, width=min(256, cols * scale))
         self.before_label.value = f"<b>before</b>: {rows}x{cols}"
         self.after_label.value = f"<b>after {mode} pooling</b>: {pooled_rows}x{pooled_cols} (reference)"
@@ -503,9 +636,10 @@ class PoolingExplorer(_Experiment):
             if marked is not None:
                 self.yours_pooled = yours.astype(float)
                 self.yours_after.value = plots.map_png(yours, scale, *colours, marked=marked)
+                self.hover["yours"].value = plots.hover_svg(self.yours_pooled, scale, f"your {name}")
                 self.yours_label.value = f"<b>your {name}</b>: {_size(yours.shape)}"
         if self.yours_pooled is None:
-            self.yours_after.value, self.yours_label.value = b"", ""
+            self.yours_after.value, self.yours_label.value, self.hover["yours"].value = b"", "", ""
         self.yours_box.layout.display = None if self.yours_pooled is not None else "none"
         self.notice.value = _notice(self.REFERENCE, name, self.yours is not None, attempt, comparison)
 
@@ -918,6 +1052,10 @@ class ActivationBrowser(_Experiment):
             w.Image(format="png") for _ in range(5))
         self.caption, self.selected_label, self.yours_label, self.pooled_label, self.pooled_note = (
             w.HTML() for _ in range(5))
+        boxes, self.hover = {}, {}  # each pixel's value in a tooltip
+        for name, image in (("picture", self.picture), ("selected", self.selected), ("yours", self.yours_selected),
+                            ("pooled", self.pooled)):
+            boxes[name], self.hover[name] = _layered(image)
         self.scale_bar, self.model_note, self.notice, self.problem = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.train = w.Button(description="train briefly", icon="play",
                               tooltip=f"one epoch on {BRIEF_TRAINING_IMAGES:,} Fashion-MNIST training images")
@@ -933,10 +1071,10 @@ class ActivationBrowser(_Experiment):
         for control in (self.pixel_row, self.pixel_col):
             control.observe(lambda _: self._update(self._hold_pixel), names="value")
         controls = w.HBox([w.VBox([self.class_choice, self.example]), w.VBox([self.layer_choice, self.filter_choice])])
-        self.yours_box = _picture(self.yours_label, self.yours_selected)
-        self.pooled_box = _picture(self.pooled_label, self.pooled, self.pooled_note)
-        pictures = w.HBox([_picture(w.HTML("<b>input</b>: 28x28"), self.picture),
-                           _picture(self.selected_label, self.selected, self.scale_bar), self.yours_box,
+        self.yours_box = _picture(self.yours_label, boxes["yours"])
+        self.pooled_box = _picture(self.pooled_label, boxes["pooled"], self.pooled_note)
+        pictures = w.HBox([_picture(w.HTML("<b>input</b>: 28x28"), boxes["picture"]),
+                           _picture(self.selected_label, boxes["selected"], self.scale_bar), self.yours_box,
                            self.pooled_box], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         grid = w.VBox([w.HTML("<b>every filter of this layer</b> (each stretched from 0 to its own largest "
                               "value; the chosen one outlined)"), self.grid])
@@ -1029,14 +1167,15 @@ class ActivationBrowser(_Experiment):
         for picture in (self.grid, self.selected, self.yours_selected, self.pooled):
             picture.value = b""
         for label in (self.caption, self.selected_label, self.yours_label, self.pooled_label, self.pooled_note,
-                      self.scale_bar, self.arithmetic):
+                      self.scale_bar, self.arithmetic, *self.hover.values()):
             label.value = ""
 
     def _draw(self) -> None:
         layer, chosen, name = self.layer, self.filter_choice.value, self.class_names[self.class_choice.value]
         self.image = self.images[self.index]
-        self.picture.value = plots.map_png(self.image[..., 0] if self.image.shape[-1] == 1 else self.image.mean(-1),
-                                           8, 0.0, 1.0)
+        grey = self.image[..., 0] if self.image.shape[-1] == 1 else self.image.mean(-1)
+        self.picture.value = plots.map_png(grey, 8, 0.0, 1.0)
+        self.hover["picture"].value = plots.hover_svg(grey, 8, "pixel")
         self.maps = self._reference_maps(layer)
         chosen_map = self.maps[:, :, chosen]
         if self._pick_strongest:
@@ -1046,6 +1185,7 @@ class ActivationBrowser(_Experiment):
         colours = plots.colour_scale(chosen_map)
         self.grid.value = plots.feature_map_grid_png(self.maps, highlight=chosen)
         self.selected.value = plots.map_png(chosen_map, scale, *colours, framed=pixel)
+        self.hover["selected"].value = plots.hover_svg(chosen_map, scale, f"filter {chosen}")
         self.arithmetic.value = _pixel_arithmetic(self, layer, chosen, pixel)
         self.scale_bar.value = plots.colour_bar_html(*colours, width=min(260, chosen_map.shape[1] * scale))
         self.selected_label.value = f"<b>filter {chosen}</b>: {_size(chosen_map.shape)} (Keras)"
@@ -1090,15 +1230,16 @@ class ActivationBrowser(_Experiment):
                     self.yours_selected.value = plots.map_png(yours[:, :, chosen], scale, *colours,
                                                               marked=marked[:, :, chosen])
                     self.yours_label.value = f"<b>filter {chosen}</b>: your feature_maps"
+                    self.hover["yours"].value = plots.hover_svg(yours[:, :, chosen], scale, "your feature_maps")
         if self.your_maps is None:
-            self.yours_selected.value, self.yours_label.value = b"", ""
+            self.yours_selected.value, self.yours_label.value, self.hover["yours"].value = b"", "", ""
         self.yours_box.layout.display = None if self.your_maps is not None else "none"
         self.notice.value = _notice(self.REFERENCE, "feature_maps", self.yours is not None, attempt, comparison)
 
     def _draw_pooled(self, layer: int, chosen: int, scale: int, colours: tuple) -> None:
         """The chosen filter after the next layer, if that layer max-pools, at the same pixel size."""
         after = layer + 1
-        self.pooled_maps, self.pooled.value = None, b""
+        self.pooled_maps, self.pooled.value, self.hover["pooled"].value = None, b"", ""
         if after >= len(self.model.layers) or not _is_max_pooling(self.model.layers[after]):
             self.pooled.layout.display = "none"
             self.pooled_label.value = "<b>after pooling</b>"
@@ -1111,6 +1252,7 @@ class ActivationBrowser(_Experiment):
                                    f"{_size(self.shapes[after][:2])}")
         self.pooled_note.value = ""
         self.pooled.value = plots.map_png(self.pooled_maps[:, :, chosen], scale, *colours)
+        self.hover["pooled"].value = plots.hover_svg(self.pooled_maps[:, :, chosen], scale, f"filter {chosen}")
         self.pooled.layout.display = None
 
     def _train_briefly(self) -> None:
@@ -1149,11 +1291,25 @@ class ActivationBrowser(_Experiment):
 
 
 def _numbers_table(values: np.ndarray, title: str) -> str:
-    cell = 'style="border: 1px solid #999; padding: 0.1em 0.4em; text-align: right; font-family: monospace"'
-    rows = "".join("<tr>" + "".join(f"<td {cell}>{value + 0.0:.3g}</td>" for value in line) + "</tr>"
-                   for line in np.atleast_2d(values))
+    """A small grid of numbers, each cell shaded on the grid's colour scale, its place and exact value in its
+    tooltip (the kernel's weights and the input patch of the activation browser)."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    finite = values[np.isfinite(values)]
+    low, high, cmap = plots.colour_scale(finite if finite.size else np.zeros(1))
+    colours = plots.rgb_colours(np.nan_to_num(values, nan=low), low, high, cmap)
+    plain = html.escape(re.sub(r"<[^>]+>", "", title))
+    rows = []
+    for row, line in enumerate(values):
+        cells = []
+        for col, value in enumerate(line):
+            red, green, blue = (int(c) for c in colours[row, col])
+            ink = "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 110 else "#fff"
+            cells.append(f'<td title="{plain} ({row}, {col}): {value + 0.0:.6g}" style="border: 1px solid #999; '
+                         f"padding: 0.1em 0.4em; text-align: right; font-family: monospace; "
+                         f'background: rgb({red},{green},{blue}); color: {ink}">{value + 0.0:.3g}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div style="margin: 0 1em 0.4em 0"><div><b>{title}</b></div>'
-            f'<table style="border-collapse: collapse">{rows}</table></div>')
+            f'<table class="convcourse-numbers" style="border-collapse: collapse">{"".join(rows)}</table></div>')
 
 
 def _windows_start(layer, size: int, n_in: int, n_out: int) -> tuple[int, int]:

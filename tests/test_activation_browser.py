@@ -317,3 +317,28 @@ def test_deeper_layers_add_one_weighted_sum_per_channel_and_pooling_takes_the_la
     for row in range(5):
         browser.pixel_row.value = row
         assert "convcourse-agrees" in browser.arithmetic.value
+
+
+def test_hovering_the_maps_and_the_input_shows_each_value_and_the_window_tables_give_theirs(browser, images):
+    from test_widgets import hover_values
+
+    browser.layer_choice.value = 0
+    chosen = browser.filter_choice.value
+    checks = (("picture", browser.picture, images[browser.index, :, :, 0]),
+              ("selected", browser.selected, browser.maps[:, :, chosen]),
+              ("yours", browser.yours_selected, browser.your_maps[:, :, chosen]),
+              ("pooled", browser.pooled, browser.pooled_maps[:, :, chosen]))
+    for name, picture, expected in checks:
+        values, size = hover_values(browser.hover[name].value)
+        np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-7, err_msg=name)
+        assert size == decoded(picture.value).shape[:2], f"the {name} layer covers its picture exactly"
+    # The kernel and the input patch under the chosen pixel: each cell's exact value in its tooltip.
+    row, col = browser.pixel_row.value, browser.pixel_col.value
+    kernel = browser.model.layers[0].get_weights()[0][:, :, 0, chosen]
+    for r in range(3):
+        for c in range(3):
+            assert f'title="weights ({r}, {c}): {kernel[r, c] + 0.0:.6g}"' in browser.arithmetic.value
+            window = f'title="window of the input image ({r}, {c}): {images[browser.index, row + r, col + c, 0]:.6g}"'
+            assert window in browser.arithmetic.value
+    browser.layer_choice.value = 4 if 4 in browser.spatial else 1  # no pooling after: its layer is emptied
+    assert browser.hover["pooled"].value == ""

@@ -64,6 +64,36 @@ def _run_cell(page: Page, cell: Locator) -> None:
     expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=RUN_TIMEOUT_MS)
 
 
+# In one synchronous step, so that nothing scrolls between measuring and hit-testing: the layer's box, its
+# picture's box, and the tooltip of whatever lies on top at the centre of a few pixels.
+_HIT_TEST = """layer => {
+    const picture = layer.closest('.widget-gridbox').querySelector('img');
+    const box = layer.getBoundingClientRect(), under = picture.getBoundingClientRect();
+    const [cols, rows] = layer.getAttribute('viewBox').split(' ').slice(2).map(Number);
+    const hits = [[0, 0], [rows - 1, cols - 1], [rows >> 1, Math.floor(cols / 3)]].map(([row, col]) => {
+        const x = box.left + (col + 0.5) * box.width / cols, y = box.top + (row + 0.5) * box.height / rows;
+        const title = document.elementFromPoint(x, y)?.closest('rect')?.querySelector('title')?.textContent;
+        return [row, col, title ?? null];
+    });
+    return {box: [box.left, box.top, box.width, box.height], picture: [under.left, under.top, under.width,
+            under.height], hits};
+}"""
+
+
+def _hovering_shows_the_value_under_the_pointer(page: Page, widget: Locator) -> None:
+    """Each hover layer lies exactly on its picture, and the point over a pixel finds that pixel's tooltip."""
+    layers = widget.locator("svg.convcourse-hover")
+    expect(layers.first).to_be_attached(timeout=UI_TIMEOUT_MS)
+    assert layers.count() >= 3, "the input, the chosen map and its pooled map"
+    for index in range(layers.count()):
+        layers.nth(index).scroll_into_view_if_needed()
+        page.wait_for_timeout(500)  # JupyterLab may scroll smoothly
+        found = layers.nth(index).evaluate(_HIT_TEST)
+        assert all(abs(a - b) < 1 for a, b in zip(found["box"], found["picture"])), found
+        for row, col, title in found["hits"]:
+            assert title and title.startswith(f"({row}, {col}) "), (index, found)
+
+
 def _cells_to_run(lesson: str) -> list[int]:
     """The set-up cell, the cells that load what the widget cell reads (lesson 05's data), the widget cell."""
     cells = notebooks.read(lesson, release=True).cells
@@ -132,6 +162,8 @@ def test_each_lessons_widget_works_in_the_untouched_release(play, page, artifact
                 weight.fill("1")
                 weight.press("Enter")
                 expect(widget.locator(".convcourse-problem")).to_have_count(0, timeout=UI_TIMEOUT_MS)
+            if lesson == "05_cnn_in_keras":
+                _hovering_shows_the_value_under_the_pointer(page, widget)
             widget.scroll_into_view_if_needed()
             page.screenshot(path=screenshot)
     finally:

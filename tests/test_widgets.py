@@ -326,3 +326,107 @@ def test_stepper_can_walk_the_window_by_itself_over_every_position():
     stepper = widgets.pixel_stepper(data.small_image(), data.seed_filter(), start=data.pixel_192_position())
     assert (stepper.play.min, stepper.play.max) == (0, len(stepper.positions) - 1)
     assert stepper.play.value == stepper.slider.index, "the animation starts where the window is"
+
+
+def hover_values(svg: str) -> tuple[np.ndarray, tuple[int, int]]:
+    """The values a hover layer's tooltips give, as an array (row, col), and the layer's (height, width) in
+    screen pixels."""
+    size = re.search(r'<svg class="convcourse-hover" width="(\d+)" height="(\d+)" viewBox="0 0 (\d+) (\d+)"', svg)
+    width, height, cols, rows = (int(n) for n in size.groups())
+    values = np.full((rows, cols), np.nan)
+    squares = re.findall(r'<rect x="(\d+)" y="(\d+)" width="1" height="1"><title>\((\d+), (\d+)\) [^<]* '
+                         r"([-+\w.]+)</title></rect>", svg)
+    assert len(squares) == rows * cols, "one square per value"
+    for x, y, row, col, value in squares:
+        assert (int(x), int(y)) == (int(col), int(row)), "each square lies on the value it names"
+        values[int(row), int(col)] = float(value)
+    return values, (height, width)
+
+
+def test_hovering_the_playgrounds_pictures_shows_each_pixels_value_on_the_pixel(playground):
+    playground.preset.value = "vertical edges"
+    for name, picture, expected in (("original", playground.original, data.small_image()),
+                                    ("sums", playground.sums, playground.filtered),
+                                    ("picture", playground.picture, playground.shown),
+                                    ("yours", playground.your_picture, playground.yours_shown)):
+        values, size = hover_values(playground.hover[name].value)
+        np.testing.assert_allclose(values, expected, rtol=1e-6, err_msg=name)
+        assert size == _png_pixels(picture.value).shape[:2], "the layer covers the picture exactly"
+    assert "hover for values" in playground.labels["original"].value
+
+
+def test_a_photo_too_large_to_hover_gets_no_layer_and_a_failed_update_clears_the_layers(monkeypatch):
+    board = widgets.kernel_playground({"photo": data.ascent(), "small": data.small_image()}, data.preset_filters())
+    assert all(layer.value == "" for layer in board.hover.values()), "512x512 is beyond plots.HOVER_LIMIT"
+    assert "hover" not in board.labels["original"].value
+    board.image_choice.value = "small"
+    assert board.hover["sums"].value
+    board.cells[0][0].value = float("nan")
+    assert all(layer.value == "" for layer in board.hover.values()), "nothing stale to hover"
+
+
+def test_hovering_the_explorers_maps_shows_the_values_before_and_after_pooling():
+    explorer = widgets.pooling_explorer({"small": data.small_image()}, data.preset_filters(),
+                                        yours={"max_pool2d": lambda x, size, stride: widgets._pool_reference(
+                                            x, size, stride, "max")})
+    for name, expected in (("before", explorer.filtered), ("after", explorer.pooled), ("yours", explorer.pooled)):
+        values, _ = hover_values(explorer.hover[name].value)
+        np.testing.assert_allclose(values, expected, err_msg=name)
+
+
+@pytest.fixture
+def changeable_stepper():
+    return widgets.pixel_stepper(data.stepper_images(), data.stepper_kernels(), start=data.pixel_192_position())
+
+
+def test_the_stepper_opens_on_the_seed_grid_and_filter_and_offers_other_images_and_kernels(changeable_stepper):
+    stepper = changeable_stepper
+    assert stepper.position == (2, 3) and _shown_sum(stepper) == 577
+    assert stepper.image_choice.layout.display is None and stepper.preset.layout.display is None
+    assert list(stepper.preset.options) == [*data.stepper_kernels(), "custom"]
+    stepper.preset.value = "box blur"
+    assert np.allclose(stepper.kernel, data.preset_filters()["box blur"])
+    assert stepper.total == pytest.approx(data.small_image()[1:4, 2:5].mean(), abs=1e-9)
+    stepper.image_choice.value = "ascent photo, a 10x12 patch"
+    patch = data.stepper_images()["ascent photo, a 10x12 patch"]
+    assert stepper.position == (2, 3), "the window stays where it was when the new image has that pixel"
+    assert len(stepper.positions) == 8 * 10 and stepper.play.max == 79
+    expected = ndimage.correlate(patch.astype(float), stepper.kernel, mode="constant")
+    for index in (0, 41, 79):
+        stepper.slider.value = index
+        row, col = stepper.position
+        assert stepper.total == pytest.approx(expected[row, col], abs=1e-9)
+        assert _shown_sum(stepper) == pytest.approx(expected[row, col], rel=1e-5)
+        assert f"value {patch[row, col]}" in stepper.view.value
+
+
+def test_typing_a_weight_makes_the_kernel_custom_and_refilters(changeable_stepper):
+    stepper = changeable_stepper
+    stepper.cells[1][1].value = 0.0  # the centre weight 4.5 gone: 577 - 192 x 4.5
+    assert stepper.preset.value == "custom" and _shown_sum(stepper) == 577 - 864
+    assert "192 x 0" in stepper.view.value
+    stepper.preset.value = "identity"
+    assert _shown_sum(stepper) == 192 and stepper.kernel[1, 1] == 1
+
+
+@pytest.mark.parametrize("typed, says", [(float("nan"), "row 1, column 3 is nan"), (float("inf"), "is inf"),
+                                         (1e308, "grow beyond what a float64 can hold")])
+def test_the_stepper_refuses_weights_it_cannot_use_in_a_sentence_and_clears_the_window(changeable_stepper, typed,
+                                                                                       says):
+    stepper = changeable_stepper
+    stepper.cells[0][2].value = typed
+    assert "Cannot show this:" in stepper.problem.value and says in stepper.problem.value
+    assert stepper.view.value == "" and stepper.notice.value == ""
+    stepper.cells[0][2].value = -2.0
+    assert stepper.problem.value == "" and _shown_sum(stepper) == 577
+
+
+def test_stepper_choices_that_cannot_work_are_refused_when_it_is_made():
+    with pytest.raises(ValueError, match="same size"):
+        widgets.pixel_stepper(data.small_image(), {"3x3": np.ones((3, 3)), "5x5": np.ones((5, 5))})
+    with pytest.raises(ValueError, match="image 'tiny'.*too close to the edge"):
+        widgets.pixel_stepper({"fine": data.small_image(), "tiny": np.ones((2, 2))}, data.seed_filter())
+    with pytest.raises(ValueError, match="at least one image"):
+        widgets.pixel_stepper({}, data.seed_filter())
+    one = widgets.pixel_stepper(data.small_image(), data.seed_filter())
+    assert one.image_choice.layout.display == "none" and one.preset.layout.display == "none", "nothing to choose"
