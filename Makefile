@@ -15,7 +15,7 @@ export CONVCOURSE_OFFLINE_DATA
 # nbgrader runs `alembic` by name: the environment's bin/ must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab play instructor test test-fast bench release check-release env grade feedback report progress reset lock
+.PHONY: lab play instructor test test-fast bench frontier release check-release env grade feedback report progress reset lock
 
 # Extra JupyterLab options, e.g. make lab LAB_ARGS="--port=8899 --no-browser"
 LAB_ARGS ?=
@@ -41,6 +41,10 @@ test-fast: $(DEV)
 
 bench: $(DEV)
 	$(BIN)/python benchmarks/run.py
+
+# The capstone's accuracy-per-MAC frontier (about 25 minutes): make frontier ARGS=--write records it for lesson 06
+frontier: $(DEV)
+	$(BIN)/python benchmarks/capstone_frontier.py $(ARGS)
 
 # Autograde every submission of a lesson: make grade LESSON=01_one_pixel ARGS="--jobs 4" (grader/README.md)
 grade: $(INSTRUCTOR)

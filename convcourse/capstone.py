@@ -36,6 +36,8 @@ TIME_CAP_SECONDS = 480  # a safety net only: the compute budget keeps honest pla
 SEED = 2026
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 PLAN_KEYS = ("optimizer", "learning_rate", "epochs", "batch_size")
+PLAN_OPTIONS = {"schedule": "constant", "label_smoothing": 0.0}  # optional keys, and their values when left out
+SCHEDULES = ("constant", "cosine", "warmup_cosine")
 
 
 class BudgetError(ValueError):
@@ -64,9 +66,16 @@ def training_macs(model, plan: dict) -> int:
 
 
 def checked_plan(plan) -> dict:
-    """The training plan with its types checked: optimizer, learning_rate, epochs, batch_size."""
-    if not isinstance(plan, dict) or set(plan) != set(PLAN_KEYS):
-        raise BudgetError(f"TRAINING_PLAN must be a dict with exactly the keys {', '.join(PLAN_KEYS)}; got {plan!r}.")
+    """The training plan with its types checked and its optional keys filled in.
+
+    Required: optimizer, learning_rate, epochs, batch_size. Optional: schedule ('constant', 'cosine': the
+    learning rate falls along a half cosine to 0 by the last step; 'warmup_cosine': rises from a tenth of it
+    over the first tenth of the steps, then the same cosine) and label_smoothing (0 to 0.5).
+    """
+    keys = f"{', '.join(PLAN_KEYS)} (and optionally {', '.join(PLAN_OPTIONS)})"
+    if not isinstance(plan, dict) or not set(PLAN_KEYS) <= set(plan) <= set(PLAN_KEYS) | set(PLAN_OPTIONS):
+        raise BudgetError(f"TRAINING_PLAN must be a dict with the keys {keys}; got {plan!r}.")
+    plan = PLAN_OPTIONS | plan
     if plan["optimizer"] not in OPTIMIZERS:
         raise BudgetError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {plan['optimizer']!r}.")
     rate = plan["learning_rate"]
@@ -76,7 +85,12 @@ def checked_plan(plan) -> dict:
         value = plan[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise BudgetError(f"{key} must be a whole number from {low} to {high}; got {value!r}.")
-    return dict(plan)
+    if plan["schedule"] not in SCHEDULES:
+        raise BudgetError(f"schedule must be one of {', '.join(SCHEDULES)}; got {plan['schedule']!r}.")
+    smoothing = plan["label_smoothing"]
+    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing <= 0.5:
+        raise BudgetError(f"label_smoothing must be a number from 0 to 0.5 (such as 0.1); got {smoothing!r}.")
+    return plan
 
 
 def budget_report(model, plan: dict) -> list[str]:
@@ -112,18 +126,47 @@ def points_for(accuracy: float) -> float:
     return float(min(steps, ACCURACY_POINTS))
 
 
-def compile_for_plan(model, plan: dict):
-    """Compile ``model`` as the grader does: the plan's optimizer and learning rate, a cross-entropy for
-    integer labels that expects probabilities after a final softmax and logits otherwise, accuracy."""
+def learning_rate(plan: dict, images: int = TRAINING_IMAGES):
+    """The plan's learning rate: a number, or a Keras schedule over the run's steps (one per batch)."""
+    import keras
+
+    plan = checked_plan(plan)
+    rate, steps = plan["learning_rate"], plan["epochs"] * math.ceil(images / plan["batch_size"])
+    if plan["schedule"] == "cosine":
+        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
+    if plan["schedule"] == "warmup_cosine":
+        warmup = max(1, steps // 10)
+        return keras.optimizers.schedules.CosineDecay(rate / 10, decay_steps=steps - warmup, warmup_target=rate,
+                                                      warmup_steps=warmup)
+    return rate
+
+
+def compile_for_plan(model, plan: dict, images: int = TRAINING_IMAGES):
+    """Compile ``model`` as the grader does: the plan's optimizer and learning rate (schedules span the
+    plan's epochs over ``images`` training images), a cross-entropy for integer labels that expects
+    probabilities after a final softmax and logits otherwise, with the plan's label smoothing, and accuracy."""
     import keras
 
     plan = checked_plan(plan)
     optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-                 "rmsprop": keras.optimizers.RMSprop}[plan["optimizer"]](learning_rate=plan["learning_rate"])
+                 "rmsprop": keras.optimizers.RMSprop}[plan["optimizer"]](learning_rate=learning_rate(plan, images))
     from_logits = activation_name(model.layers[-1]) != "softmax"
-    model.compile(optimizer=optimizer, metrics=["accuracy"],
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    if plan["label_smoothing"]:
+        loss = _smoothed_cross_entropy(plan["label_smoothing"], from_logits)
+    model.compile(optimizer=optimizer, metrics=["accuracy"], loss=loss)
     return model
+
+
+def _smoothed_cross_entropy(smoothing: float, from_logits: bool):
+    """Cross-entropy against integer labels spread by label smoothing (Keras smooths one-hot labels only)."""
+    import keras
+
+    def smoothed_cross_entropy(labels, outputs):
+        one_hot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32"), outputs.shape[-1])
+        return keras.losses.categorical_crossentropy(one_hot, outputs, from_logits=from_logits,
+                                                     label_smoothing=smoothing)
+    return smoothed_cross_entropy
 
 
 @dataclass
@@ -173,7 +216,7 @@ def _train_here(request: dict) -> TrainingResult:
         x_train, y_train = x_train[chosen], y_train[chosen]
     x_train = (x_train.astype("float32") / 255)[..., None]
     x_test = (x_test.astype("float32") / 255)[..., None]
-    model = compile_for_plan(keras.models.model_from_json(request["model"]), request["plan"])
+    model = compile_for_plan(keras.models.model_from_json(request["model"]), request["plan"], len(x_train))
     plan = request["plan"]
     start = time.monotonic()
     history = model.fit(x_train, y_train, epochs=plan["epochs"], batch_size=plan["batch_size"], verbose=0,

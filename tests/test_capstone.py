@@ -78,12 +78,47 @@ def test_a_layer_with_weights_but_no_mac_rule_is_refused():
     ({"learning_rate": 5}, "between 0 and 1"),
     ({"epochs": 2.5}, "epochs must be a whole number"),
     ({"batch_size": 4}, "batch_size must be a whole number from 8"),
+    ({"schedule": "linear"}, "schedule must be one of constant, cosine, warmup_cosine"),
+    ({"label_smoothing": 0.9}, "label_smoothing must be a number from 0 to 0.5"),
+    ({"label_smoothing": True}, "label_smoothing must be a number"),
+    ({"momentum": 0.9}, "and optionally schedule, label_smoothing"),
 ])
 def test_plans_are_checked(change, words):
     with pytest.raises(capstone.BudgetError, match=words):
         capstone.checked_plan(PLAN | change)
-    with pytest.raises(capstone.BudgetError, match="exactly the keys"):
+    with pytest.raises(capstone.BudgetError, match="with the keys optimizer, learning_rate, epochs, batch_size"):
         capstone.checked_plan({"epochs": 3})
+
+
+def test_optional_plan_keys_default_to_a_constant_rate_without_smoothing():
+    assert capstone.checked_plan(PLAN) == PLAN | {"schedule": "constant", "label_smoothing": 0.0}
+    assert capstone.learning_rate(PLAN) == 0.001
+
+
+def test_a_cosine_schedule_falls_from_the_rate_to_zero_over_the_plan_s_steps():
+    plan = PLAN | {"schedule": "cosine", "learning_rate": 0.002, "epochs": 2, "batch_size": 100}
+    schedule = capstone.learning_rate(plan, images=1_000)  # 10 steps an epoch, 20 in all
+    rates = [float(schedule(step)) for step in (0, 10, 20)]
+    assert rates == pytest.approx([0.002, 0.001, 0.0], abs=1e-7)
+
+
+def test_warm_up_starts_at_a_tenth_and_peaks_after_a_tenth_of_the_steps():
+    plan = PLAN | {"schedule": "warmup_cosine", "learning_rate": 0.002, "epochs": 10, "batch_size": 100}
+    schedule = capstone.learning_rate(plan, images=1_000)  # 100 steps, 10 of them warm-up
+    assert [float(schedule(step)) for step in (0, 10, 100)] == pytest.approx([0.0002, 0.002, 0.0], abs=1e-7)
+
+
+@pytest.mark.parametrize("softmax", [True, False])
+def test_label_smoothing_on_integer_labels_matches_keras_on_one_hot_labels(softmax):
+    model = small_cnn(**({} if softmax else {"activation": None}))
+    capstone.compile_for_plan(model, PLAN | {"label_smoothing": 0.1})
+    labels = np.array([3, 0, 9])
+    outputs = keras.ops.convert_to_tensor(np.random.default_rng(0).uniform(0.05, 1, (3, 10)).astype("float32"))
+    if softmax:
+        outputs = outputs / keras.ops.sum(outputs, axis=1, keepdims=True)
+    oracle = keras.losses.CategoricalCrossentropy(from_logits=not softmax, label_smoothing=0.1)
+    per_image = keras.ops.convert_to_numpy(model.loss(labels, outputs))  # the grader's loss, before averaging
+    assert per_image.mean() == pytest.approx(float(oracle(np.eye(10)[labels], outputs)), rel=1e-6)
 
 
 def test_points_step_from_084_to_088():
