@@ -23,7 +23,14 @@ def read(lesson: str, release: bool = False, root: Path = ROOT) -> nbformat.Note
 
 
 def nbgrader_meta(cell) -> dict:
+    """A cell's nbgrader metadata ({} for an ordinary cell). Whether a cell is a grade, solution, locked or
+    task cell, nbgrader.utils says (is_grade, is_solution, is_locked, is_task): that is how nbgrader reads them."""
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def grade_id(cell) -> str | None:
+    """A cell's nbgrader grade id (None for an ordinary cell)."""
+    return nbgrader_meta(cell).get("grade_id")
 
 
 def cell(nb, grade_id: str):

@@ -13,8 +13,9 @@ import pytest
 
 from convcourse import notebooks
 from convcourse.grading.command import LONG_LESSONS, limits_for
-from convcourse.grading.jobs import GradingJob, Limits, _place_submission
+from convcourse.grading.jobs import _place_submission
 from convcourse.grading.kernel_guard import NOTICE, CappedStream
+from convcourse.grading.protocol import GradingJob, Limits
 from convcourse.grading.remote import NotData, decode, encode
 
 

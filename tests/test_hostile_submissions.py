@@ -185,7 +185,7 @@ CASES = [
     Case("kills_itself", nb_file(instead_of_filter_pixel("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")),
          (3, 0)),
     Case("aborts", nb_file(instead_of_filter_pixel("import os\nos.abort()")), (3, 0)),
-    # Limits the job sets (jobs.Limits): the cell that goes over fails, the rest is graded
+    # Limits the job sets (protocol.Limits): the cell that goes over fails, the rest is graded
     Case("fills_tmp", nb_file(instead_of_filter_pixel(FILL.format(folder="/tmp", files=6))), (3, 0)),
     Case("fills_shm", nb_file(instead_of_filter_pixel(FILL.format(folder="/dev/shm", files=2))), (3, 0)),
     Case("fork_bomb", nb_file(instead_of_filter_pixel(FORKS)), (3, 0)),

@@ -1,4 +1,4 @@
-"""Every limit of a grading job is set in one place (jobs.Limits), documented in grader/README.md's table
+"""Every limit of a grading job is set in one place (protocol.Limits), documented in grader/README.md's table
 with its default, and reaches the kernel; the hostile corpus (test_hostile_submissions.py) goes over each."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 from convcourse import COURSE_ROOT
-from convcourse.grading.jobs import GradingJob, Limits, Workspace
+from convcourse.grading.jobs import Workspace
+from convcourse.grading.protocol import GradingJob, Limits
 
 GUIDE = (COURSE_ROOT / "grader" / "README.md").read_text()
 UNITS = {"cell_timeout": " s", "time_limit": " s", "memory_mb": " MB", "output_mb": " MB", "tmp_mb": " MB",

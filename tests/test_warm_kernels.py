@@ -1,7 +1,7 @@
 """Warm kernels (convcourse/grading/warm_kernels.py): forked from a preloaded zygote, confined like cold ones.
 
 Each test starts a zygote in a helper process, exactly as a grading job does, and kernels through the
-job's kernelspec (``python -m convcourse.grading.sandbox``) with jupyter_client, as nbgrader does.
+job's kernelspec (``python -m convcourse.grading.kernel_launcher``) with jupyter_client, as nbgrader does.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from convcourse.grading import jobs
-from convcourse.grading.recheck import SECRET_FILE
-from convcourse.grading.sandbox import WORKSPACE_ENV, ZYGOTE_ENV
+from convcourse.grading.protocol import KERNEL_LAUNCHER_MODULE, SECRET_FILE, WORKSPACE_ENV, ZYGOTE_ENV, Limits
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root (namespaces)")
 
@@ -39,7 +38,7 @@ def job_folder(tmp_path_factory):
     spec = folder / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "convcourse.grading.sandbox", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", KERNEL_LAUNCHER_MODULE, "-f", "{connection_file}"],
         "display_name": "graded", "language": "python"}))
     (folder / "work").mkdir()
     return folder
@@ -208,7 +207,7 @@ def test_grading_jobs_use_warm_kernels(tmp_path, monkeypatch, warm):
                if notebooks.nbgrader_meta(c).get("solution") and c.cell_type == "code"}
     answers["weighted_sum"] += "\nimport sys\nprint('forked from the grader:', 'nbgrader' in sys.modules)"
     course.submit("ada", lesson, notebooks.with_answers(notebooks.read(lesson, release=True), answers))
-    job, = GradedCourse(course.root).jobs(lesson, ["ada"], jobs.Limits(), feedback=False)
+    job, = GradedCourse(course.root).jobs(lesson, ["ada"], Limits(), feedback=False)
     result = jobs.grade_student(job)
     assert result.outcome == "graded"
     assert {c.name: c.points for c in result.cells if c.autograded} == {

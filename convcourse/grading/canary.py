@@ -14,7 +14,7 @@ import nbformat
 
 from convcourse import notebooks
 
-from .jobs import GradingJob, GradingResult
+from .protocol import GradingJob, GradingResult
 from .records import CourseError
 
 REFERENCE, RELEASE = "canary-reference", "canary-release"

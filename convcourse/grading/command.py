@@ -18,7 +18,8 @@ from pathlib import Path
 
 from . import canary
 from .intake import import_submissions
-from .jobs import STOP, GradingResult, Limits, grade_student, start_job_server
+from .jobs import STOP, grade_student, start_job_server
+from .protocol import GradingResult, Limits
 from .records import Course, CourseError
 from .sandbox import unavailable_because
 

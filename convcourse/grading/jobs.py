@@ -24,26 +24,28 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 import psutil
 
-from .preprocessors import REPORT_ENV
-from .recheck import SECRET_FILE
-from .run_nbgrader import FEEDBACK_FAILED, grade_in_process, kill_all
-from .sandbox import HIDE_ENV as SANDBOX_HIDE, SHM_ENV as SANDBOX_SHM, TASKS_ENV as SANDBOX_TASKS
-from .sandbox import TMP_ENV as SANDBOX_TMP, WORKSPACE_ENV as SANDBOX_FOLDER, ZYGOTE_ENV, task_cgroups
+from convcourse.notebooks import grade_id
+
+from .process_tree import kill_all
+from .protocol import (FEEDBACK_FAILED, GRADEBOOK_FILE, HIDE_ENV, JOB_PROCESS_MODULE, JOB_SPEC_FILE, JUPYTER_FOLDER,
+                       KERNEL_LAUNCHER_MODULE, KERNELSPEC_FILE, LOG_FILE, MEGABYTE, MESSAGE_LIMIT, REPORT_ENV,
+                       REPORT_FILE, SECRET_FILE, WORKSPACE_ENV, ZYGOTE_ENV, ZYGOTE_SOCKET, CellResult, GradingJob,
+                       GradingResult, kernel_settings, submission_digest)
+from .run_nbgrader import grade_in_process
+from .sandbox import task_cgroups
 from .warm_kernels import WARM_MODULES
 
 # Each job's process is forked from a server that has nbgrader imported already, and so is its kernel
 # (warm_kernels.py), which also finds IPython and the lessons' set-up imports loaded: seconds per student.
 _FORKS = multiprocessing.get_context("forkserver")
 _PRELOAD = ["convcourse.grading.run_nbgrader", "convcourse.grading.preprocessors", "nbconvert.exporters.html",
-            *WARM_MODULES]
+            "psutil", *WARM_MODULES]
 
-MEGABYTE = 1 << 20
 # Set by the command when the instructor presses Ctrl-C: every running job stops its processes.
 STOP = threading.Event()
 
@@ -65,75 +67,13 @@ def _ensure_job_server() -> None:
     multiprocessing.forkserver.ensure_running()
 
 
-@dataclass(frozen=True)
-class Limits:
-    cell_timeout: int = 120      # seconds one cell may run (the capstone's training cell needs more)
-    time_limit: int = 900        # seconds for the whole student: autograde and feedback
-    memory_mb: int = 4096        # the kernel's address space; the job's processes together get twice this
-    output_mb: int = 64          # what the job may write to its log (the kernel's raw output included)
-    cell_output_bytes: int = 1 << 20  # what one cell may print into the notebook
-    tmp_mb: int = 512            # the kernel's /tmp, in RAM (the job's memory limit does not see it)
-    shm_mb: int = 64             # the kernel's /dev/shm, in RAM too
-    file_mb: int = 256           # the largest file a kernel may write
-    open_files: int = 1024       # files and sockets one kernel process may hold open
-    tasks: int = 512             # processes and threads of the job's kernels together (TensorFlow starts dozens)
-
-
-@dataclass
-class GradingJob:
-    lesson: str
-    student: str
-    submission: dict[str, bytes]     # the files of submitted/<student>/<lesson>/, by name
-    course_files: dict[str, bytes]   # nbgrader_config.py, grader/..., non-notebook files of the lesson
-    gradebook: bytes                 # the course's gradebook.db with this lesson and no submissions
-    limits: Limits = field(default_factory=Limits)
-    feedback: bool = True
-    hide: list[str] = field(default_factory=list)  # paths on the grading machine the kernel must not see
-    recheck_secret: str = ""                        # shifts hidden tests' seeds in the re-check (recheck.py)
-
-
-@dataclass
-class CellResult:
-    name: str
-    points: float | None            # None: waits for the instructor (a written answer)
-    max_points: float
-    autograded: bool                # a test cell (True) or a manually graded answer (False)
-    message: str = ""               # the first line of the error the test raised, whole (up to MESSAGE_LIMIT)
-    mistake: str = ""               # the misconception the message names (a key of convcourse.checks.MISTAKES)
-    marked: bool = False            # the points are the instructor's (formgrader), read back from the gradebook
-
-
-@dataclass
-class GradingResult:
-    lesson: str
-    student: str
-    outcome: str                     # graded, timeout, memory, output, crashed, not a notebook, no notebook
-    notes: list[str]
-    cells: list[CellResult]
-    files: dict[str, bytes]          # autograded/... and feedback/... paths relative to the course
-    timestamp: str | None
-    seconds: float
-    peak_memory_mb: float
-    submission_sha256: str
-    comments: dict[str, str] = field(default_factory=dict)  # nbgrader's automatic comments, by answer cell
-    log_tail: str = ""
-
-    @property
-    def score(self) -> float:
-        return sum(cell.points or 0.0 for cell in self.cells)
-
-    @property
-    def max_score(self) -> float:
-        return sum(cell.max_points for cell in self.cells)
-
-
 class Workspace:
     """A private course folder for one job: this student's files and a gradebook with no one else in it."""
 
     def __init__(self, job: GradingJob):
         self.job = job
         self.root = Path(tempfile.mkdtemp(prefix=f"convcourse-grade-{job.lesson}-"))
-        self.report = self.root / "private" / "report.txt"
+        self.report = self.root / REPORT_FILE
         self.report.parent.mkdir(mode=0o700)
         self.report.touch()
         self.home = self.root / "home"
@@ -142,13 +82,13 @@ class Workspace:
         for name, content in self.job.course_files.items():
             _write_private(self.root / name, content)
         (self.root / "solutions" / self.job.lesson).mkdir(parents=True, exist_ok=True)
-        _write_private(self.root / "gradebook.db", self.job.gradebook)
+        _write_private(self.root / GRADEBOOK_FILE, self.job.gradebook)
         _write_private(self.root / SECRET_FILE, self.job.recheck_secret.encode())  # never in an environment
         self.home.mkdir()
         _provide_data_caches(self.home)
-        # The student's kernel is ours: IPython's, started inside namespaces (sandbox.py).
-        _write_private(self.root / "jupyter" / "kernels" / "python3" / "kernel.json", json.dumps({
-            "argv": [sys.executable, "-m", "convcourse.grading.sandbox", "-f", "{connection_file}"],
+        # The student's kernel is ours: IPython's, started inside namespaces (kernel_launcher.py, sandbox.py).
+        _write_private(self.root / KERNELSPEC_FILE, json.dumps({
+            "argv": [sys.executable, "-m", KERNEL_LAUNCHER_MODULE, "-f", "{connection_file}"],
             "display_name": "Python 3 (graded)", "language": "python"}).encode())
 
     def submitted_folder(self) -> Path:
@@ -164,18 +104,11 @@ class Workspace:
             "MPLCONFIGDIR": str(self.home / ".matplotlib"),
             "KERAS_HOME": str(self.home / ".keras"),
             "XDG_CACHE_HOME": str(self.home / ".cache"),
-            "CONVCOURSE_KERNEL_MEMORY_MB": str(self.job.limits.memory_mb),
-            "CONVCOURSE_CELL_OUTPUT_BYTES": str(self.job.limits.cell_output_bytes),
-            "CONVCOURSE_KERNEL_FILE_MB": str(self.job.limits.file_mb),
-            "CONVCOURSE_KERNEL_OPEN_FILES": str(self.job.limits.open_files),
-            "CONVCOURSE_KERNEL_CPU_SECONDS": str(self.job.limits.time_limit),
-            SANDBOX_TMP: str(self.job.limits.tmp_mb),
-            SANDBOX_SHM: str(self.job.limits.shm_mb),
-            SANDBOX_TASKS: f"{self.root.name} {self.job.limits.tasks}",
-            "JUPYTER_PATH": str(self.root / "jupyter"),
-            SANDBOX_FOLDER: str(self.root),
-            SANDBOX_HIDE: json.dumps(self.job.hide),
-            ZYGOTE_ENV: str(self.root / "private" / "kernels.sock"),
+            **kernel_settings(self.job.limits, self.root.name),
+            "JUPYTER_PATH": str(self.root / JUPYTER_FOLDER),
+            WORKSPACE_ENV: str(self.root),
+            HIDE_ENV: json.dumps(self.job.hide),
+            ZYGOTE_ENV: str(self.root / ZYGOTE_SOCKET),
         })
         return env
 
@@ -235,7 +168,7 @@ class Supervisor:
 
     def run(self, autograde: list[str], feedback: list[str] | None) -> tuple[str, str]:
         """('graded', 'no feedback' or what stopped it, the end of nbgrader's log)."""
-        log_path = self.workspace.root / "private" / "nbgrader.log"
+        log_path = self.workspace.root / LOG_FILE
         log_path.touch()
         spec = dict(folder=str(self.workspace.root), environment=self.workspace.environment(),
                     log_path=str(log_path), autograde_argv=autograde, feedback_argv=feedback)
@@ -249,9 +182,9 @@ class Supervisor:
     def _start(self, spec: dict) -> psutil.Popen | "_ForkedJob":
         if multiprocessing.current_process().daemon:
             # A Dask worker (a daemon process) may not fork children through multiprocessing: start afresh.
-            spec_path = self.workspace.root / "private" / "job.json"
+            spec_path = self.workspace.root / JOB_SPEC_FILE
             spec_path.write_text(json.dumps(spec))
-            return psutil.Popen([sys.executable, "-m", "convcourse.grading.run_nbgrader", "--job", str(spec_path)],
+            return psutil.Popen([sys.executable, "-m", JOB_PROCESS_MODULE, "--job", str(spec_path)],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return _ForkedJob(spec)
 
@@ -363,15 +296,6 @@ def _provide_data_caches(home: Path) -> None:
                 (target / file.name).chmod(0o644)
 
 
-def submission_digest(files: dict[str, bytes]) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
-    return digest.hexdigest()
-
-
 def _place_submission(job: GradingJob, folder: Path) -> tuple[str | None, list[str]]:
     """Write the submission where nbgrader expects it; say why it cannot be graded, if it cannot."""
     folder.mkdir(parents=True, mode=0o700)
@@ -420,7 +344,7 @@ def _report_lines(workspace: Workspace) -> list[str]:
 def _gradebook(workspace: Workspace):
     from nbgrader.api import Gradebook
 
-    return Gradebook(f"sqlite:///{workspace.root / 'gradebook.db'}")
+    return Gradebook(f"sqlite:///{workspace.root / GRADEBOOK_FILE}")
 
 
 def _read_gradebook(workspace: Workspace, graded: bool) -> tuple[list[CellResult], dict[str, str], set[str]]:
@@ -445,10 +369,6 @@ def _read_gradebook(workspace: Workspace, graded: bool) -> tuple[list[CellResult
         return cells, comments, answer_cells
 
 
-# A diagnosis is kept whole; only a submission that raises a huge error (an output bomb) is cut, here.
-MESSAGE_LIMIT = 2000
-
-
 def _test_messages(path: Path) -> dict[str, str]:
     """grade id -> the first line of the error its test cell raised, in the notebook's order."""
     if not path.exists():
@@ -456,11 +376,11 @@ def _test_messages(path: Path) -> dict[str, str]:
     notebook = nbformat.read(path, as_version=4)
     messages = {}
     for cell in notebook.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        name = grade_id(cell)
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if grade_id:
+        if name:
             text = f"{errors[-1].get('ename', '')}: {errors[-1].get('evalue', '')}".strip() if errors else ""
-            messages[grade_id] = (text.splitlines() or [""])[0][:MESSAGE_LIMIT]
+            messages[name] = (text.splitlines() or [""])[0][:MESSAGE_LIMIT]
     return messages
 
 
@@ -477,7 +397,7 @@ def _answer_cells_check(workspace: Workspace, answer_cells: set[str]) -> list[st
     path = workspace.submitted_folder() / f"{lesson}.ipynb"
     if not path.exists():
         return []
-    present = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nbformat.read(path, 4).cells}
+    present = {grade_id(c) for c in nbformat.read(path, 4).cells}
     if answer_cells and not answer_cells & present:
         return [f"none of {lesson}'s answer cells is in this notebook (another lesson's notebook?)"]
     return []

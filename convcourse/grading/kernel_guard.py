@@ -7,12 +7,12 @@ stdout), before any cell runs, so even a notebook whose set-up was edited gets i
 
 From the environment a grading job gave the kernel (none of these is set for Validate), it also sets:
 
-- resource limits: address space (``CONVCOURSE_KERNEL_MEMORY_MB``, an allocation beyond it raises
-  MemoryError in the cell that made it), file size (``CONVCOURSE_KERNEL_FILE_MB``), open files
-  (``CONVCOURSE_KERNEL_OPEN_FILES``), CPU seconds per process (``CONVCOURSE_KERNEL_CPU_SECONDS``, a backstop
-  behind the job's wall-time limit), no core dumps (the cap on tasks is the sandbox's: sandbox.py);
-- a cap on what one cell may print (``CONVCOURSE_CELL_OUTPUT_BYTES``), so an output bomb cannot
-  exhaust the grader's memory; the rest of that cell's output is dropped with a one-line notice.
+- resource limits: address space (``protocol.MEMORY_ENV``, an allocation beyond it raises MemoryError in
+  the cell that made it), file size (``FILE_SIZE_ENV``), open files (``OPEN_FILES_ENV``), CPU seconds per
+  process (``CPU_SECONDS_ENV``, a backstop behind the job's wall-time limit), no core dumps (the cap on
+  tasks is the sandbox's: sandbox.py);
+- a cap on what one cell may print (``CELL_OUTPUT_ENV``), so an output bomb cannot exhaust the grader's
+  memory; the rest of that cell's output is dropped with a one-line notice.
 
 A determined submission can undo these from inside the kernel; the job's supervisor (jobs.py) enforces
 its own limits from outside, so undoing them only turns a cell's failure into the whole job's.
@@ -25,8 +25,8 @@ import resource
 import sys
 
 from ..failures import quiet_libraries
+from .protocol import CELL_OUTPUT_ENV, CPU_SECONDS_ENV, FILE_SIZE_ENV, MEGABYTE, MEMORY_ENV, OPEN_FILES_ENV
 
-MEGABYTE = 1 << 20
 NOTICE = "\n[convcourse grader: this cell printed more than {limit} bytes; the rest of its output was dropped]\n"
 
 
@@ -38,14 +38,14 @@ def _limit(which: int, value: int) -> None:
 
 
 def _set_resource_limits(environ) -> None:
-    memory_mb = int(environ.get("CONVCOURSE_KERNEL_MEMORY_MB", "0"))
+    memory_mb = int(environ.get(MEMORY_ENV, "0"))
     if memory_mb > 0:
         _limit(resource.RLIMIT_AS, memory_mb * MEGABYTE)
     _limit(resource.RLIMIT_CORE, 0)
-    for which, variable, unit in ((resource.RLIMIT_FSIZE, "CONVCOURSE_KERNEL_FILE_MB", MEGABYTE),
-                                  (resource.RLIMIT_NOFILE, "CONVCOURSE_KERNEL_OPEN_FILES", 1),
-                                  (resource.RLIMIT_CPU, "CONVCOURSE_KERNEL_CPU_SECONDS", 1)):
-        if int(environ.get(variable, "0")) > 0:  # a grading job's setting (jobs.Limits); Validate has none
+    for which, variable, unit in ((resource.RLIMIT_FSIZE, FILE_SIZE_ENV, MEGABYTE),
+                                  (resource.RLIMIT_NOFILE, OPEN_FILES_ENV, 1),
+                                  (resource.RLIMIT_CPU, CPU_SECONDS_ENV, 1)):
+        if int(environ.get(variable, "0")) > 0:  # a grading job's setting (protocol.Limits); Validate has none
             _limit(which, int(environ[variable]) * unit)
 
 
@@ -74,7 +74,7 @@ class CappedStream:
 
 
 def _cap_output(environ) -> None:
-    limit = int(environ.get("CONVCOURSE_CELL_OUTPUT_BYTES", "0"))
+    limit = int(environ.get(CELL_OUTPUT_ENV, "0"))
     shell = _ipython()
     if limit <= 0 or shell is None:
         return

@@ -31,11 +31,11 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, OverwriteCells
 from traitlets import List, Unicode
 
 from ..failures import wrapped
+from ..notebooks import grade_id as _grade_id, nbgrader_meta
 from .idioms import kernel_verdict_reason
+from .protocol import KERNEL_ANSWER_MODULE, REPORT_ENV
 from .remote import is_number
 from .recheck import Recheck, Unverifiable, reply_from_user_expression, secret_offset
-
-REPORT_ENV = "CONVCOURSE_GRADING_REPORT"
 
 # Lines TensorFlow and its C++ runtime write to stderr (oneDNN notices, CPU feature notes, absl's start-up
 # warning). They are not failures, but nbgrader fails a test cell with any stderr output.
@@ -45,6 +45,30 @@ LIBRARY_LOG_LINE = (
 )
 
 
+# --- the private parts of nbgrader and nbclient this module needs, each behind one function -------------
+# tests/test_private_apis.py checks each against the installed versions and names the one that changed.
+
+def release_source(source: str, cell_type: str) -> str:
+    """A cell's text as the release has it: its hidden tests removed the way ``nbgrader generate_assignment``
+    removes them (nbgrader's private ``ClearHiddenTests._remove_hidden_test_region``; nothing public does
+    this for one cell)."""
+    cell = NotebookNode(source=source, cell_type=cell_type, metadata={})
+    ClearHiddenTests()._remove_hidden_test_region(cell)
+    return cell.source
+
+
+async def shut_down_kernel(client) -> None:
+    """Stop the client's kernel and its channels, leaving ``client.km`` and ``client.kc`` empty, as nbclient
+    does after a run (its private ``NotebookClient._async_cleanup_kernel``; nothing public does this mid-run)."""
+    await client._async_cleanup_kernel()
+
+
+def synchronous(coroutine_function):
+    """The synchronous twin of an overridden coroutine method. nbclient binds ``NotebookClient.execute_cell`` to
+    its own ``async_execute_cell`` once, in the class body (``run_sync``); nbconvert calls the synchronous name,
+    so a subclass that overrides the coroutine must bind the name again or its override is never run."""
+    return run_sync(coroutine_function)
+
 
 def note(log, text: str) -> None:
     """Tell the instructor what happened to this submission (log, and the job's report file if any)."""
@@ -53,10 +77,6 @@ def note(log, text: str) -> None:
     if path:
         with open(path, "a", encoding="utf-8") as report:
             report.write(text.replace("\n", " ") + "\n")
-
-
-def _grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def _normalised(text: str) -> str:
@@ -132,9 +152,7 @@ class RestoreLockedCells(OverwriteCells):
     @staticmethod
     def _accepted_sources(source_cell) -> set[str]:
         """The instructor's text, and the release's (hidden tests removed)."""
-        released = NotebookNode(source=source_cell.source, cell_type=source_cell.cell_type, metadata={})
-        ClearHiddenTests()._remove_hidden_test_region(released)
-        return {_normalised(source_cell.source), _normalised(released.source)}
+        return {_normalised(source_cell.source), _normalised(release_source(source_cell.source, source_cell.cell_type))}
 
     @staticmethod
     def _restore_into(cell, source_cell, max_score) -> None:
@@ -185,8 +203,12 @@ class ResilientExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         cell, resources = super().preprocess_cell(cell, resources, index)
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        is_test = cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution")
+        # A test: a code cell nbgrader scores from its outputs (a grade cell that is no answer) whose locked flag
+        # is set. nbgrader.utils.is_locked is not enough here: it counts every grade cell as locked, even an
+        # answer whose metadata a student edited; the flag itself is reset from the gradebook (OverwriteCells)
+        # and set only on the cells RestoreLockedCells restored, so only the instructor's tests are re-run here.
+        is_test = cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell) \
+            and nbgrader_meta(cell).get("locked")
         passed = not any(output.get("output_type") == "error" for output in cell.get("outputs", []))
         if is_test and passed and not self._gave_up and self._reproducible(cell):
             self._recheck_outside_kernel(cell, index)
@@ -230,7 +252,7 @@ class ResilientExecute(Execute):
                                              metadata={}, data={"text/plain": repr(float(value))}))
 
     def _ask_kernel(self, request: dict, cell) -> dict:
-        expression = f"__import__('convcourse.grading.remote', fromlist=['answer']).answer({json.dumps(request)!r})"
+        expression = f"__import__({KERNEL_ANSWER_MODULE!r}, fromlist=['answer']).answer({json.dumps(request)!r})"
         msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"answer": expression})
         reply = run_sync(self.async_wait_for_reply)(msg_id, cell)
         return reply_from_user_expression(reply["content"].get("user_expressions", {}).get("answer", {}))
@@ -271,12 +293,12 @@ class ResilientExecute(Execute):
         super().on_cell_executed(**kwargs)
 
     # nbconvert calls the synchronous wrapper, which nbclient binds to its own coroutine: bind ours.
-    execute_cell = run_sync(async_execute_cell)
+    execute_cell = synchronous(async_execute_cell)
 
     async def _fresh_kernel_replaying(self, failed_index: int) -> None:
         """Start a new kernel and rerun the cells before ``failed_index`` so later cells find their names."""
         self._restarts += 1
-        await self._async_cleanup_kernel()
+        await shut_down_kernel(self)
         self.km = self.create_kernel_manager()
         await self.async_start_new_kernel()
         await self.async_start_new_kernel_client()
@@ -311,8 +333,7 @@ def _give_ids(nb) -> None:
 
 def _is_locked_given(cell) -> bool:
     """A locked cell that is not graded: given code (the set-up imports), restored from the gradebook."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("locked")) and not meta.get("grade") and not meta.get("solution")
+    return bool(utils.is_locked(cell)) and not utils.is_grade(cell)
 
 
 def _error(ename: str, message: str) -> NotebookNode:

@@ -25,6 +25,7 @@ import types
 
 from . import remote
 from .idioms import python_source
+from .protocol import SECRET_FILE
 
 
 class Unverifiable(Exception):
@@ -140,9 +141,6 @@ class SecretSeeds(types.ModuleType):
             return value(*args, **kwargs)
 
         return shifted
-
-
-SECRET_FILE = "grading/recheck-secret"  # in the course folder (a job's copy is hidden from its kernel)
 
 
 def secret_offset(assignment: str) -> int:

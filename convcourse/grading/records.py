@@ -28,15 +28,14 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.utils import parse_utc
+from nbgrader.utils import is_solution, parse_utc
 from sqlalchemy.exc import SAWarning
 
 from convcourse import COURSE_ROOT
-from convcourse.notebooks import nbgrader_meta
+from convcourse.notebooks import grade_id
 from convcourse.release import nbgrader_environment
 
-from .jobs import CellResult, GradingJob, GradingResult, Limits, submission_digest
-from .recheck import SECRET_FILE
+from .protocol import SECRET_FILE, CellResult, GradingJob, GradingResult, Limits, submission_digest
 
 MAX_SUBMISSION_BYTES = 50 << 20
 CSV_COLUMNS = ["student", "lesson", "test", "points", "max_points", "passed", "marked_by", "mistake", "message",
@@ -339,8 +338,7 @@ def _answer_texts(notebook: bytes) -> dict[str, str]:
         cells = nbformat.reads(notebook.decode("utf-8"), as_version=4).cells
     except Exception:  # no notebook, or not one: nothing to compare
         return {}
-    return {nbgrader_meta(cell)["grade_id"]: cell.source for cell in cells
-            if nbgrader_meta(cell).get("solution") and nbgrader_meta(cell).get("grade_id")}
+    return {grade_id(cell): cell.source for cell in cells if is_solution(cell) and grade_id(cell)}
 
 
 def _not_graded_feedback(result: GradingResult) -> dict[str, bytes]:

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from nbgrader.api import Gradebook
 
-from .jobs import GradingResult
+from .protocol import GradingResult
 from .records import Course, CourseError
 
 UNREADABLE = ("not a notebook", "no notebook")

@@ -11,48 +11,17 @@ everything below this process is killed, before the job reads any result.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
 import sys
 
-import psutil
 from nbgrader.apps import AutogradeApp, GenerateFeedbackApp
 from nbgrader.apps.nbgraderapp import main as nbgrader_main
 
-from .sandbox import ZYGOTE_ENV, die_with_parent
+from .process_tree import adopt_orphans, kill_descendants
+from .protocol import FEEDBACK_FAILED, ZYGOTE_ENV
 from .warm_kernels import start_zygote
-
-PR_SET_CHILD_SUBREAPER = 36
-FEEDBACK_FAILED = 10  # exit code: graded, but the feedback HTML could not be made
-
-
-def adopt_orphans(dies_with_parent: bool = False) -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: the supervisor still stops the process tree it can see
-    if dies_with_parent:  # the grading command was killed: stop, it will grade this student again
-        die_with_parent()
-
-
-def kill_all(find) -> None:
-    """SIGKILL every process ``find()`` returns, again until it returns none (one may fork meanwhile)."""
-    for _ in range(3):
-        processes = find()
-        if not processes:
-            return
-        for process in processes:
-            try:
-                process.send_signal(signal.SIGKILL)
-            except psutil.Error:
-                pass
-        psutil.wait_procs(processes, timeout=5)
-
-
-def kill_descendants() -> None:
-    kill_all(lambda: psutil.Process().children(recursive=True))
 
 
 def _run_app(app_class, argv: list[str]) -> bool:

@@ -1,20 +1,23 @@
-"""``python -m convcourse.grading.sandbox -f CONNECTION_FILE ...``: the kernel a graded submission runs in.
+"""The confinement of a graded submission's kernel: ``run_confined(argv)`` starts it inside Linux namespaces.
 
-`convcourse grade` installs this as the ``python3`` kernel of each job (jobs.Workspace), so the kernel
-nbgrader starts for the student is IPython's own, started inside Linux namespaces:
+The job's kernelspec runs ``python -m convcourse.grading.kernel_launcher`` (kernel_launcher.py), which
+confines a fresh kernel here, or has the job's zygote fork a warm one and confine it here too
+(warm_kernels.py). Either way the kernel nbgrader talks to is IPython's own, started inside:
 
 - its own process tree (a PID namespace): it cannot see, signal or trace the grader, other students'
   kernels or anything else on the machine; when its launcher dies, everything in it dies;
 - its own view of the files (a mount namespace): the operating system's folders; of everything else
   (homes, /srv, /work, ...) only Python, the environment, the course's package and data and the offline
   data sets; a fresh, empty ``/tmp`` (other jobs' folders gone) holding only this job's folder, in which
-  the gradebook copy, the submission folder and the grading configuration are covered; a minimal
-  ``/dev``; all of it read-only except its own folder and ``/tmp``, so nothing it does can reach the
-  solutions or change the course, the grader's code or another student's files;
+  the gradebook copy, the submission folder and the grading configuration are covered
+  (``protocol.COVERED_FROM_KERNEL``); a minimal ``/dev``; all of it read-only except its own folder and
+  ``/tmp``, so nothing it does can reach the solutions or change the course, the grader's code or another
+  student's files;
 - no capabilities: although it runs as root, it cannot mount, unmount or undo any of this;
-- bounded: ``/tmp`` and ``/dev/shm`` are RAM-backed filesystems of a fixed size (``TMP_ENV``, ``SHM_ENV``),
-  and every kernel of the job shares one cap on tasks, processes and threads together (a ``pids`` cgroup,
-  ``TASKS_ENV``; where the machine offers none, the job's supervisor counts them instead).
+- bounded: ``/tmp`` and ``/dev/shm`` are RAM-backed filesystems of a fixed size (``protocol.TMP_ENV``,
+  ``protocol.SHM_ENV``), and every kernel of the job shares one cap on tasks, processes and threads
+  together (a ``pids`` cgroup, ``protocol.TASKS_ENV``; where the machine offers none, the job's supervisor
+  counts them instead).
 
 Where namespaces are not available (not root, no Linux), the kernel runs as IPython's usual one and the
 job's log says so.
@@ -30,31 +33,20 @@ import stat
 import sys
 import tempfile
 
+from .process_tree import die_with_parent
+from .protocol import (COVERED_FROM_KERNEL, HIDE_ENV, OFFLINE_DATA_ENV, SHM_ENV, TASKS_ENV, TMP_ENV, WORKSPACE_ENV,
+                       ZYGOTE_ENV)
+
 CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9)}
-HIDE_ENV = "CONVCOURSE_SANDBOX_HIDE"        # JSON list of paths the kernel must not see
-WORKSPACE_ENV = "CONVCOURSE_SANDBOX_FOLDER"  # the job's folder; its private parts are covered too
-ZYGOTE_ENV = "CONVCOURSE_KERNEL_ZYGOTE"  # where the job's warm kernels come from (warm_kernels.py)
-TMP_ENV, SHM_ENV = "CONVCOURSE_KERNEL_TMP_MB", "CONVCOURSE_KERNEL_SHM_MB"  # sizes of /tmp and /dev/shm
-TASKS_ENV = "CONVCOURSE_KERNEL_TASKS"     # "<cgroup name> <limit>": the job's cap on tasks (all its kernels)
 # Where a pids cgroup can be made: cgroup v1's pids hierarchy, or the cgroup v2 root.
 CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
-PRIVATE_PARTS = ("private", "submitted", "solutions", "grader", "grading", "gradebook.db", "nbgrader_config.py",
-                 "jupyter")
 
 _libc = ctypes.CDLL(None, use_errno=True)
-
-
-def die_with_parent() -> None:
-    """Be killed when the process that started this one dies (Linux; elsewhere the job's supervisor stops it)."""
-    try:
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except AttributeError:
-        pass
 
 
 def unavailable_because(euid: int | None = None, platform: str = sys.platform) -> str | None:
@@ -168,8 +160,8 @@ def _needed_paths() -> list[str]:
     if package and package.origin:
         course = os.path.dirname(os.path.dirname(package.origin))
         paths.update({os.path.join(course, "convcourse"), os.path.join(course, "data")})
-    if os.environ.get("CONVCOURSE_OFFLINE_DATA"):
-        paths.add(os.environ["CONVCOURSE_OFFLINE_DATA"])
+    if os.environ.get(OFFLINE_DATA_ENV):
+        paths.add(os.environ[OFFLINE_DATA_ENV])
     return _outermost(paths)
 
 
@@ -250,7 +242,7 @@ def enter(argv: list[str], run_kernel) -> None:
     _fresh_tmp_keeping(_outermost([folder, *under_tmp]), _connection_file(argv))
     _only_system_and([p for p in needed if _top(p) not in SYSTEM])
     _minimal_dev()
-    for part in PRIVATE_PARTS:
+    for part in COVERED_FROM_KERNEL:
         _cover(os.path.join(folder, part))
     for path in json.loads(os.environ.get(HIDE_ENV, "[]")):
         _cover(path)  # what remains visible of the course folder (for example solutions/ beside the package)
@@ -267,8 +259,9 @@ def exec_ipykernel(argv: list[str]) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
 
 
-def main(argv: list[str], run_kernel=exec_ipykernel) -> None:
-    """Start the kernel confined. ``run_kernel`` becomes the kernel, in the namespaces' first process."""
+def run_confined(argv: list[str], run_kernel=exec_ipykernel) -> None:
+    """Start the kernel confined (never returns). ``run_kernel`` becomes the kernel, in the namespaces' first
+    process: a fresh one by default, a warm one when the zygote calls this (warm_kernels.py)."""
     if os.environ.get(TASKS_ENV):
         cap_tasks(os.environ.pop(TASKS_ENV))
     try:
@@ -299,20 +292,3 @@ def main(argv: list[str], run_kernel=exec_ipykernel) -> None:
         except InterruptedError:
             continue
     os._exit(os.waitstatus_to_exitcode(status) % 256)
-
-
-def launch(argv: list[str]) -> None:
-    """The kernelspec's command: a warm kernel from the job's zygote if there is one, else a cold one."""
-    zygote = os.environ.get(ZYGOTE_ENV)
-    if zygote:
-        from .warm_kernels import ask_zygote
-
-        try:
-            ask_zygote(zygote, argv)
-        except OSError as error:
-            print(f"convcourse sandbox: no warm kernel ({error}); starting a fresh one", file=sys.stderr)
-    main(argv)
-
-
-if __name__ == "__main__":
-    launch(sys.argv[1:])

@@ -6,7 +6,7 @@ grading job forks, first thing, a *kernel zygote*: a copy of the job's process t
 anything a student must not see (no gradebook, no re-check secret; only the modules the forkserver
 preloaded, see jobs.py). The zygote forks one kernel per request, already warm.
 
-Nothing changes for nbgrader: the job's kernelspec still runs ``python -m convcourse.grading.sandbox``,
+Nothing changes for nbgrader: the job's kernelspec still runs ``python -m convcourse.grading.kernel_launcher``,
 whose process stays what jupyter_client polls, signals and kills. That launcher asks the zygote for
 a kernel (over a Unix socket in the job's private folder, handing over its stdin, stdout and stderr)
 and lives exactly as long as the kernel does:
@@ -29,7 +29,8 @@ import signal
 import socket
 import sys
 
-from .sandbox import die_with_parent, main as confine_and_run
+from .process_tree import die_with_parent
+from .sandbox import run_confined
 
 # What a lesson's kernel imports on its way to the first test (ipykernel's own, then the set-up cells').
 WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.core.interactiveshell",
@@ -140,7 +141,7 @@ def _become_kernel(request: dict, fds: list[int]) -> None:
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
-    confine_and_run(request["argv"], run_kernel=run_kernel_here)
+    run_confined(request["argv"], run_kernel=run_kernel_here)
 
 
 def run_kernel_here(argv: list[str]) -> None:
