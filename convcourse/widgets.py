@@ -980,6 +980,33 @@ def seed_cnn():
     return model
 
 
+def model_from_stack(input_shape: tuple[int, ...], layers):
+    """The Keras model of a stack in lesson 04's format, as the architecture builder's code writes it (ReLU on
+    convolutions and hidden dense layers, softmax on a last dense layer), compiled for integer labels; its
+    weights come from seeded initialisers, so the same stack starts the same every time."""
+    import keras
+
+    validate.layer_stack(tuple(input_shape), list(layers))
+    built = [keras.Input(shape=tuple(input_shape))]
+    for index, (kind, *values) in enumerate(layers):
+        seeded = keras.initializers.GlorotUniform(seed=index + 1)
+        if kind == "conv":
+            padding = values[2] if len(values) > 2 else "valid"
+            built.append(keras.layers.Conv2D(values[0], (values[1], values[1]), padding=padding, activation="relu",
+                                             kernel_initializer=seeded))
+        elif kind == "pool":
+            built.append(keras.layers.MaxPooling2D((values[0], values[0])))
+        elif kind == "flatten":
+            built.append(keras.layers.Flatten())
+        else:
+            last = index == len(layers) - 1
+            built.append(keras.layers.Dense(values[0], activation="softmax" if last else "relu",
+                                            kernel_initializer=seeded))
+    model = keras.Sequential(built)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 BRIEF_TRAINING_IMAGES = 3_000  # one epoch on these takes some seconds on a laptop's CPU
 
 
@@ -990,7 +1017,10 @@ class ActivationBrowser(_Experiment):
     ``feature_maps(model, image, layer)`` (the (H, W, F) output of ``model.layers[layer]`` for one (28, 28, 1)
     image) is called for the chosen layer once written, and its chosen map shown beside Keras's, differences
     marked. Without a model (``model=None``) it browses the seed CNN, untrained, and ``train`` trains it
-    briefly on Fashion-MNIST (``BRIEF_TRAINING_IMAGES`` images, one epoch) with a progress bar.
+    briefly on Fashion-MNIST (``BRIEF_TRAINING_IMAGES`` images, one epoch) with a progress bar. Given an
+    ``ArchitectureBuilder`` (``builder``), it browses the stack built there (``model_from_stack``), untrained;
+    ``train`` first builds the builder's stack afresh if it has changed (``model_note`` says when it has), then
+    trains it the same way; a stack that does not end in 10 class probabilities is refused in ``problem``.
 
     Controls: ``class_choice`` (the class names that have images), ``example`` (which image of that class; back
     to 0 when the class changes), ``layer_choice`` (the layers with (height, width, filters) outputs, labelled
@@ -1007,6 +1037,10 @@ class ActivationBrowser(_Experiment):
 
     def __init__(self, model, images, labels, class_names, yours=None):
         self.own_model = model is None
+        self.builder = model if isinstance(model, ArchitectureBuilder) else None
+        self._built_from: list[tuple] | None = None
+        if self.builder is not None:
+            model = self._model_from_builder()
         model = seed_cnn() if model is None else model
         if not hasattr(model, "layers"):
             raise TypeError(f"activation_browser needs a Keras model, not {type(model).__name__}.")
@@ -1025,15 +1059,11 @@ class ActivationBrowser(_Experiment):
         # Raw 0-255 pixels (x_test) are scaled as lesson 05 does; images in [0, 1] are used as they are.
         scaled = np.issubdtype(images.dtype, np.integer) or images.max() > 1.0
         self.images = (images / 255.0 if scaled else images).astype(np.float32)
-        self.model, self.labels, self.yours = model, labels, yours
-        self.shapes = [_declared_shape(layer) for layer in model.layers]
-        self.spatial = [index for index, shape in enumerate(self.shapes) if len(shape) == 3]
-        if not self.spatial:
-            raise ValueError("the model has no layer with (height, width, filters) output to browse.")
-        self.names = readable_names(model)
-        self._reference: dict[int, dict[int, np.ndarray]] = {}
-        self._yours: dict[tuple, np.ndarray] = {}
-        self._probe = None
+        if self.builder is not None and self.images.shape[1:] != self.builder.input_shape:
+            raise ValueError(f"the builder's input is {self.builder.input_shape} but the images are "
+                             f"{self.images.shape[1:]}; give architecture_builder(input_shape={self.images.shape[1:]}).")
+        self.labels, self.yours = labels, yours
+        self._adopt(model)
         self._busy = False
         self.image = self.maps = self.your_maps = self.pooled_maps = None
 
@@ -1062,7 +1092,9 @@ class ActivationBrowser(_Experiment):
         self.progress = w.IntProgress(value=0, min=0, max=1, description="training",
                                       layout=w.Layout(display="none"))
         self.train.on_click(lambda _: self._train_briefly())
-        self.train.layout.display = None if self.own_model else "none"
+        self.train.layout.display = None if self.own_model or self.builder is not None else "none"
+        if self.builder is not None:  # say so when the stack shown no longer is the one browsed
+            self.builder.table.observe(lambda _: self._describe_model(), names="value")
         self._follow_class()
         self.class_choice.observe(lambda _: self._update(self._follow_class), names="value")
         self.layer_choice.observe(lambda _: self._update(self._follow_layer), names="value")
@@ -1083,6 +1115,38 @@ class ActivationBrowser(_Experiment):
                           self.problem, self.caption, pictures, pixel, grid])
         self._describe_model()
         self._redraw()
+
+    def _adopt(self, model) -> None:
+        """Browse ``model``: its layers' shapes and names, with nothing cached from a model before."""
+        shapes = [_declared_shape(layer) for layer in model.layers]
+        spatial = [index for index, shape in enumerate(shapes) if len(shape) == 3]
+        if not spatial:
+            raise ValueError("the model has no layer with (height, width, filters) output to browse.")
+        self.model, self.shapes, self.spatial, self.names = model, shapes, spatial, readable_names(model)
+        self._reference: dict[int, dict[int, np.ndarray]] = {}
+        self._yours: dict[tuple, np.ndarray] = {}
+        self._probe, self._runs = None, 0
+
+    def _model_from_builder(self):
+        """A fresh, seeded Keras model of the builder's current stack (a stack it refuses is refused here too)."""
+        layers = self.builder.layers
+        if self.builder.total is None:
+            raise Refused("the architecture builder cannot build its stack as it stands (it says why above); "
+                          "change the stack there first.")
+        self._built_from = layers
+        return model_from_stack(self.builder.input_shape, layers)
+
+    def _rebuild_from_builder(self) -> None:
+        """Browse the builder's current stack, untrained, with the controls fitted to its layers."""
+        model = self._model_from_builder()
+        self._adopt(model)
+        busy, self._busy = self._busy, True
+        try:
+            self.layer_choice.options = [(f"{i}: {self.names[i]} {_size(self.shapes[i])}", i) for i in self.spatial]
+            self.layer_choice.value = self.spatial[0]
+            self._follow_layer()
+        finally:
+            self._busy = busy
 
     @property
     def indices(self) -> np.ndarray:
@@ -1131,7 +1195,14 @@ class ActivationBrowser(_Experiment):
         self._pick_strongest = False
 
     def _describe_model(self, trained_now: str = "") -> None:
-        if not self.own_model:
+        if self.builder is not None:
+            kinds = ", ".join(self.names)
+            state = trained_now or "<i>untrained</i> (seeded random weights)"
+            text = f"the architecture builder's stack ({kinds}; {self.model.count_params():,} parameters), {state}."
+            if self._built_from != self.builder.layers:
+                text += (' <b class="convcourse-stack-changed">The builder\'s stack has changed since</b>: '
+                         "<i>train briefly</i> builds the new stack and trains it.")
+        elif not self.own_model:
             text = "the one passed in, as it is."
         elif trained_now:
             text = f"the seed CNN, {trained_now}."
@@ -1267,6 +1338,15 @@ class ActivationBrowser(_Experiment):
             def on_train_batch_end(self, batch, logs=None):
                 progress.value = batch + 1
 
+        try:
+            if self.builder is not None and self._built_from != self.builder.layers:
+                self._rebuild_from_builder()
+                self._describe_model()
+                self._redraw()  # the new stack's maps, untrained, whether or not it can be trained
+            self._check_trainable()
+        except ValueError as refusal:  # Refused too
+            self.problem.value = _problem(f"<b>Cannot train this model:</b> {html.escape(str(refusal))}")
+            return
         self.train.disabled = True
         try:
             (x_train, y_train), _, _ = data.fashion_mnist()
@@ -1283,11 +1363,18 @@ class ActivationBrowser(_Experiment):
         self._reference.clear()
         self._yours.clear()
         accuracy = history.history.get("accuracy", [float("nan")])[-1]
-        runs = getattr(self, "_runs", 0) + 1
-        self._runs = runs
-        self._describe_model(f"trained {runs} time(s) on {BRIEF_TRAINING_IMAGES:,} images for one epoch "
+        self._runs += 1
+        self._describe_model(f"trained {self._runs} time(s) on {BRIEF_TRAINING_IMAGES:,} images for one epoch "
                              f"(training accuracy {accuracy:.2f})")
         self._redraw()
+
+    def _check_trainable(self) -> None:
+        """Fashion-MNIST has 10 classes: the model must end in 10 class probabilities to learn them."""
+        classes = len(data.FASHION_MNIST_CLASSES)
+        last = self.model.layers[-1]
+        if _declared_shape(last) != (classes,):
+            raise Refused(f"to learn Fashion-MNIST's {classes} classes the model must end in a dense layer of "
+                          f"{classes} units; it ends in {self.names[-1]} with output {_size(_declared_shape(last))}.")
 
 
 def _numbers_table(values: np.ndarray, title: str) -> str:
@@ -1390,6 +1477,7 @@ def _pixel_arithmetic(browser: ActivationBrowser, layer: int, chosen: int, pixel
 
 def activation_browser(model, images, labels, class_names, yours=None) -> ActivationBrowser:
     """Browse the feature maps of ``model`` (None: the seed CNN, untrained, with a button that trains it
-    briefly) image by image, as Keras computes them; with ``yours=globals()`` your ``feature_maps`` is shown
-    beside them once you have written it."""
+    briefly; an ``architecture_builder``: the stack built there, which the button builds afresh and trains)
+    image by image, as Keras computes them; with ``yours=globals()`` your ``feature_maps`` is shown beside them
+    once you have written it."""
     return ActivationBrowser(model, images, labels, class_names, yours)

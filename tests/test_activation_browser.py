@@ -342,3 +342,53 @@ def test_hovering_the_maps_and_the_input_shows_each_value_and_the_window_tables_
             assert window in browser.arithmetic.value
     browser.layer_choice.value = 4 if 4 in browser.spatial else 1  # no pooling after: its layer is emptied
     assert browser.hover["pooled"].value == ""
+
+
+@pytest.fixture
+def tiny_training(monkeypatch):
+    """Train briefly on 64 real Fashion-MNIST images (the seeded subset), so a test trains in a second or two."""
+    monkeypatch.setattr(widgets, "BRIEF_TRAINING_IMAGES", 64)
+
+
+def test_the_builders_own_stack_is_browsed_then_trained_briefly_with_a_progress_bar(keras, images, tiny_training):
+    builder = widgets.architecture_builder(layers=[("conv", 8, 3), ("pool", 2), ("flatten",), ("dense", 10)])
+    browser = widgets.activation_browser(builder, images, LABELS, data.FASHION_MNIST_CLASSES)
+    assert browser.train.layout.display is None and "architecture builder's stack" in browser.model_note.value
+    assert [type(layer).__name__ for layer in browser.model.layers] == ["Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    assert browser.model.count_params() == builder.total == 80 + 13 * 13 * 8 * 10 + 10
+    assert browser.maps.shape == (26, 26, 8) and browser.filter_choice.max == 7
+    np.testing.assert_allclose(browser.maps, keras_output(keras, browser.model, browser.image, 0), atol=1e-5)
+
+    # The learner changes the stack in the builder: the browser says so, and training builds the new one first.
+    builder.rows[0].filters.value = 4
+    builder.add_buttons["conv"].click()  # ("conv", 32, 3) after the pooling layer
+    assert "stack has changed since" in browser.model_note.value
+    before = browser.model
+    browser.train.click()
+    assert browser.problem.value == "", browser.problem.value
+    assert browser.model is not before and browser.model.count_params() == builder.total
+    assert [name for name in browser.names] == ["conv 1", "max pool 1", "conv 2", "flatten 1", "dense 1"]
+    assert [label for label, _ in browser.layer_choice.options][-1].startswith("2: conv 2 11x11x32")
+    assert browser.maps.shape == (26, 26, 4) and browser.filter_choice.max == 3
+    assert browser.progress.value == browser.progress.max == 1, "64 images: one batch"
+    assert "trained 1 time(s)" in browser.model_note.value and "changed since" not in browser.model_note.value
+    trained = browser.maps.copy()
+    np.testing.assert_allclose(trained, keras_output(keras, browser.model, browser.image, 0), atol=1e-5)
+    browser.layer_choice.value = 2  # the trained model's deeper layer, browsed as any other
+    assert browser.maps.shape == (11, 11, 32) and browser.problem.value == ""
+
+
+def test_a_builders_stack_that_cannot_learn_ten_classes_is_refused_in_a_sentence(images, tiny_training):
+    builder = widgets.architecture_builder(layers=[("conv", 4, 3), ("pool", 2), ("flatten",), ("dense", 10)])
+    browser = widgets.activation_browser(builder, images, LABELS, data.FASHION_MNIST_CLASSES)
+    builder.rows[-1].units.value = 7
+    browser.train.click()
+    assert "Cannot train this model:</b> to learn Fashion-MNIST&#x27;s 10 classes" in browser.problem.value
+    assert "dense 1 with output 7" in browser.problem.value
+    assert browser.model.layers[-1].units == 7 and browser.maps is not None, "the new stack is browsed, untrained"
+    builder.rows[0].kernel_size.value = 40  # a stack the builder itself refuses
+    browser.train.click()
+    assert "cannot build its stack as it stands" in browser.problem.value
+    with pytest.raises(ValueError, match=r"builder's input is \(28, 28, 1\) but the images are \(8, 8, 1\)"):
+        widgets.activation_browser(widgets.architecture_builder(), images[:, :8, :8], LABELS,
+                                   data.FASHION_MNIST_CLASSES)

@@ -100,7 +100,7 @@ def _cells_to_run(lesson: str) -> list[int]:
     setup = next(i for i, c in enumerate(cells) if notebooks.nbgrader_meta(c).get("grade_id") == "setup")
     widget = next(i for i, c in enumerate(cells) if c.cell_type == "code" and "widgets." in c.source
                   and not notebooks.nbgrader_meta(c).get("grade_id"))
-    data = [i for i, c in enumerate(cells) if c.cell_type == "code" and "data.fashion_mnist()" in c.source]
+    data = [i for i, c in enumerate(cells[:widget]) if c.cell_type == "code" and "data.fashion_mnist()" in c.source]
     return [setup, *data, widget]
 
 
