@@ -203,3 +203,33 @@ def screenshots(page: Page, server: LabServer, artifacts: Path, name: str) -> It
             print(f"could not save the failure screenshot: {error!r}")
         print(f"JupyterLab log ({server.log}):\n{server.log_text()}")
         raise
+
+
+@contextlib.contextmanager
+def notebook7(log: Path, root: Path, env: dict[str, str] | None = None) -> Iterator[LabServer]:
+    """Notebook 7 (`jupyter notebook`, the notebook package) serving ``root`` on a free port, as a learner might
+    open the course instead of `make lab`; stopped (with everything it started) at the end."""
+    import sys
+
+    port, token = free_port(), secrets.token_hex(16)
+    server = LabServer(f"http://127.0.0.1:{port}", token, root, log)
+    command = [sys.executable, "-m", "notebook", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ip=127.0.0.1"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=root, env=learner_environment() if env is None else env,
+                                   stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    server.pid = process.pid
+    try:
+        wait_until_answering(server, process)
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
