@@ -16,7 +16,7 @@ c.CourseDirectory.release_directory = "notebooks"
 
 # A cell that runs longer than this is stopped and counts as failed; the rest of the notebook still runs.
 # The longest honest cell is the capstone's graded training run (a minute or two; its own cap is 480 s).
-# `convcourse grade` sets a shorter limit for the other lessons (convcourse/grading/command.py).
+# `convcourse grade` sets a shorter limit for the other lessons (LONG_LESSONS in convcourse/grading/protocol.py).
 c.Execute.timeout = 600
 # A timed-out or dead kernel is replaced, the cells before replayed, and grading goes on (an interrupt
 # cannot stop every loop); the same for os._exit, a crash or a memory kill. See grading/preprocessors.py.

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from convcourse import notebooks
-from convcourse.grading.command import LONG_LESSONS, limits_for
+from convcourse.grading.command import limits_for
 from convcourse.grading.jobs import _place_submission
 from convcourse.grading.kernel_guard import NOTICE, CappedStream
-from convcourse.grading.protocol import GradingJob, Limits
+from convcourse.grading.protocol import LONG_LESSONS, GradingJob, Limits
 from convcourse.grading.remote import NotData, decode, encode
 
 

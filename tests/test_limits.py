@@ -11,7 +11,7 @@ import sys
 
 from convcourse import COURSE_ROOT
 from convcourse.grading.jobs import Workspace
-from convcourse.grading.protocol import GradingJob, Limits
+from convcourse.grading.protocol import LONG_LESSONS, GradingJob, Limits
 
 GUIDE = (COURSE_ROOT / "grader" / "README.md").read_text()
 UNITS = {"cell_timeout": " s", "time_limit": " s", "memory_mb": " MB", "output_mb": " MB", "tmp_mb": " MB",
@@ -30,6 +30,10 @@ def test_the_guide_documents_every_limit_with_its_default():
     for name, default in fields.items():
         shown = "1 MB" if name == "cell_output_bytes" else f"{default}{UNITS[name]}"
         assert documented[name].startswith(shown), (name, documented[name])
+    for lesson, limits in LONG_LESSONS.items():  # "120 s (capstone 600)": the longer lessons' own values
+        for name in fields:
+            if getattr(limits, name) != fields[name]:
+                assert f"({lesson.split('_', 1)[1]} {getattr(limits, name)})" in documented[name], (lesson, name)
 
 
 def test_every_limit_reaches_the_kernel_environment():

@@ -19,12 +19,9 @@ from pathlib import Path
 from . import canary
 from .intake import import_submissions
 from .jobs import STOP, grade_student, start_job_server
-from .protocol import GradingResult, Limits
+from .protocol import LONG_LESSONS, GradingResult, Limits
 from .records import Course, CourseError
 from .sandbox import unavailable_because
-
-# The capstone's graded cell trains a network for a minute or two; everything else runs in seconds.
-LONG_LESSONS = {"06_capstone": Limits(cell_timeout=600, time_limit=1800)}
 
 
 def parser() -> argparse.ArgumentParser:

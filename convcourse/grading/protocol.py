@@ -33,6 +33,10 @@ class Limits:
     tasks: int = 512             # processes and threads of the job's kernels together (TensorFlow starts dozens)
 
 
+# The capstone's graded cell trains a network for a minute or two; everything else runs in seconds.
+LONG_LESSONS = {"06_capstone": Limits(cell_timeout=600, time_limit=1800)}
+
+
 # --- environment variables: the job's process -> nbgrader -> the kernel's launcher and the kernel --------
 
 # Read by nbgrader's preprocessors (preprocessors.note): the file the job's report lines go to.
@@ -43,7 +47,8 @@ FILE_SIZE_ENV = "CONVCOURSE_KERNEL_FILE_MB"         # RLIMIT_FSIZE, in MB
 OPEN_FILES_ENV = "CONVCOURSE_KERNEL_OPEN_FILES"     # RLIMIT_NOFILE
 CPU_SECONDS_ENV = "CONVCOURSE_KERNEL_CPU_SECONDS"   # RLIMIT_CPU, per process
 CELL_OUTPUT_ENV = "CONVCOURSE_CELL_OUTPUT_BYTES"    # what one cell may print
-# Read by the kernel's launcher (sandbox.py, warm_kernels.py), removed before the kernel starts.
+# Read by the kernel's launcher (kernel_launcher.py, sandbox.py); all but the two sizes are removed from the
+# environment before the kernel starts.
 TMP_ENV = "CONVCOURSE_KERNEL_TMP_MB"                # size of the kernel's /tmp
 SHM_ENV = "CONVCOURSE_KERNEL_SHM_MB"                # size of the kernel's /dev/shm
 TASKS_ENV = "CONVCOURSE_KERNEL_TASKS"               # "<cgroup name> <limit>": the job's cap on tasks (all its kernels)
