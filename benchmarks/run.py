@@ -19,6 +19,9 @@
    new outputs set) on the 512x512 photo, with the reference alone and with the learner's functions of a
    completed lesson beside it; median and worst against the issue's targets (100 ms, the stepper 50 ms). The
    browser's own share (sending the PNGs, painting) is not in these numbers.
+12. Widget latency in a real browser (benchmarks/browser_latency.py): `make play` in Chromium, Run All, then
+   each widget's controls moved as a person moves them, timed in the page from the key, click or change to
+   the widget's last new output in the DOM; median and worst against the same targets.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from convcourse import COURSE_ROOT, capstone, data, notebooks, timing
 from convcourse.release import lessons
 
 import grading  # benchmarks/grading.py, beside this file
+from browser_latency import browser_latency_benchmark  # benchmarks/browser_latency.py
 
 
 def correlation_benchmark() -> None:
@@ -331,3 +335,4 @@ if __name__ == "__main__":
     grading.hanging_submissions_benchmark()
     report_benchmark()
     widget_latency_benchmark()
+    browser_latency_benchmark()
