@@ -393,7 +393,9 @@ class KernelPlayground(_Experiment):
     to redraw while typing); the picture is made by the reference display rule, and by the learner's
     ``to_display`` beside it once that is written. Results: ``filtered`` (raw float sums), ``shown`` (the
     reference uint8 picture), ``yours_shown`` (the learner's, or None); pictures ``original``, ``sums`` (the raw
-    sums on a colour scale, with ``sums_bar``), ``picture`` and ``your_picture``.
+    sums on a colour scale, with ``sums_bar``), ``picture`` and ``your_picture``, and over each of them
+    ``hover[name]`` ('original', 'sums', 'picture', 'yours'), a layer whose tooltips give each pixel's value
+    (``plots.hover_svg``; empty for images over ``plots.HOVER_LIMIT`` values).
     """
 
     CUSTOM = "custom"
@@ -552,7 +554,8 @@ class PoolingExplorer(_Experiment):
     with activation='relu' does). The pooling shown is SciPy's (as Keras's 'valid' pooling computes it); the
     learner's ``max_pool2d`` / ``avg_pool2d`` beside it once written. Results: ``filtered`` and ``pooled`` (float
     arrays; ``yours_pooled`` the learner's or None), pictures ``before``, ``after`` and ``yours_after`` on one
-    colour scale (``scale_bar``) and one pixel size, and the text ``sizes``.
+    colour scale (``scale_bar``) and one pixel size, with value tooltips over each in ``hover['before']``,
+    ``hover['after']`` and ``hover['yours']`` (small images only), and the text ``sizes``.
     """
 
     SAME_AS_SIZE = "= size"
@@ -1031,6 +1034,8 @@ class ActivationBrowser(_Experiment):
     ``yours_selected``, ``pooled`` (the same filter after the next layer when that is a MaxPooling2D, drawn
     at the same pixel size, so smaller; its maps in ``pooled_maps``; otherwise hidden, with ``pooled_note``
     saying why), and ``caption`` (class, example, layer, filter, its largest value, how many pixels are active).
+    ``hover['picture']``, ``hover['selected']``, ``hover['yours']`` and ``hover['pooled']`` lie over those
+    pictures, each pixel's value in its tooltip; ``arithmetic``'s window and weight tables give theirs the same way.
     """
 
     REFERENCE = "Keras's own outputs of each layer (a model that stops at that layer)"

@@ -233,6 +233,8 @@ def test_lesson04_architecture_builder_follows_typing_and_buttons(lab_server, pa
         builder = notebook.locator(".jp-OutputArea-output").filter(has=page.locator("table.convcourse-architecture"))
         total = builder.locator(".convcourse-total")
         expect(total).to_have_text("total parameters: 243,786", timeout=KERNEL_TIMEOUT_MS)
+        # The last cell, the activation browser on the builder's stack, loads Fashion-MNIST: wait for it too.
+        expect(notebook.locator(".convcourse-max")).to_be_attached(timeout=KERNEL_TIMEOUT_MS)
         _assert_no_python_errors(notebook)
         tables = keras_tables.result(timeout=KERNEL_TIMEOUT_MS / 1000)
         assert tables["seed"][-1] == "total parameters: 243,786", tables["seed"]
