@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from . import capstone
 
 RESULTS_FILE = "capstone_frontier.json"
-REFERENCE = "reference: cosine schedule"
+REFERENCE = "reference: 'same' first conv"
 SEED_CNN = "seed page's CNN"
 
 
@@ -42,8 +42,8 @@ def _plan(rate=0.002, epochs=5, batch_size=32, schedule="cosine", **options) -> 
 
 
 DESIGNS = (
-    Design("reference: constant rate", "training plan", _plan(0.001, schedule="constant")),
-    Design(REFERENCE, "training plan", _plan()),
+    Design("constant rate (the old reference)", "training plan", _plan(0.001, schedule="constant")),
+    Design("cosine schedule", "training plan", _plan()),
     Design("cosine, 3 epochs", "training plan", _plan(epochs=3)),
     Design("cosine, 2 epochs", "training plan", _plan(epochs=2)),
     Design("warm-up then cosine", "training plan", _plan(schedule="warmup_cosine")),
@@ -55,7 +55,10 @@ DESIGNS = (
     Design("random flips", "augmentation", _plan(), augment="flip"),
     Design("narrow 8-16, 8 epochs", "width and depth", _plan(0.003, epochs=8), filters=(8, 16), dense=32),
     Design("wide 16-48, 4 epochs", "width and depth", _plan(epochs=4), filters=(16, 48)),
-    Design("'same' first conv", "width and depth", _plan(), first_padding="same", dense=48),
+    Design(REFERENCE, "width and depth", _plan(), first_padding="same", dense=48),
+    Design("'same' first conv, 3 epochs", "width and depth", _plan(epochs=3), first_padding="same", dense=48),
+    Design("'same' + label smoothing", "width and depth", _plan(label_smoothing=0.1), first_padding="same",
+           dense=48),
     Design("third conv + global pooling", "width and depth", _plan(0.003, epochs=3), filters=(16, 32, 64),
            head="gap", dense=0),
     Design("global pooling, no Dense", "width and depth", _plan(0.003), head="gap", dense=0),
