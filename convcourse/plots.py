@@ -299,6 +299,26 @@ def colour_bar_html(low: float, high: float, cmap: str = "gray", width: int = 20
 HOVER_LIMIT = 64 * 64  # values: beyond this, one SVG square per value is too much to send on every update
 
 
+def closer_svg(values: np.ndarray, scale: int, low: float, high: float, cmap: str = "gray",
+               origin: tuple[int, int] = (0, 0), what: str = "value", centre: tuple[int, int] | None = None) -> str:
+    """A small 2-D array drawn as coloured SVG squares (``scale`` pixels each, on low..high of ``cmap``), each
+    with its (row, col) counted from ``origin`` and exact value in its tooltip: a close look at part of an image
+    too large for ``hover_svg``. The square at ``centre`` (row, col in ``values``) is outlined."""
+    values = np.asarray(values, dtype=float)
+    rows, cols = values.shape
+    colours = rgb_colours(values, low, high, cmap)
+    squares = "".join(f'<rect x="{col}" y="{row}" width="1" height="1" fill="rgb({r},{g},{b})"><title>'
+                      f"({row + origin[0]}, {col + origin[1]}) {what} {value + 0.0:.6g}</title></rect>"
+                      for (row, col), value in np.ndenumerate(values) for r, g, b in [colours[row, col]])
+    frame = ""
+    if centre is not None:
+        frame = (f'<rect x="{centre[1] + 0.1}" y="{centre[0] + 0.1}" width="0.8" height="0.8" '
+                 f'style="fill: none; stroke: rgb{MARK}; stroke-width: 0.2; pointer-events: none"/>')
+    return (f'<svg class="convcourse-closer" width="{cols * scale}" height="{rows * scale}" '
+            f'viewBox="0 0 {cols} {rows}" style="display: block; stroke: none; pointer-events: fill">'
+            f"{squares}{frame}</svg>")
+
+
 def hover_svg(values: np.ndarray, scale: int, what: str = "value") -> str:
     """Transparent squares to lay over a picture that ``map_png`` drew at ``scale``: hovering a square shows its
     (row, col) and exact value in the browser's tooltip (an SVG ``<title>``, so no JavaScript). Empty for more

@@ -395,7 +395,9 @@ class KernelPlayground(_Experiment):
     reference uint8 picture), ``yours_shown`` (the learner's, or None); pictures ``original``, ``sums`` (the raw
     sums on a colour scale, with ``sums_bar``), ``picture`` and ``your_picture``, and over each of them
     ``hover[name]`` ('original', 'sums', 'picture', 'yours'), a layer whose tooltips give each pixel's value
-    (``plots.hover_svg``; empty for images over ``plots.HOVER_LIMIT`` values).
+    (``plots.hover_svg``; empty for images over ``plots.HOVER_LIMIT`` values). For those larger images,
+    ``look_row`` and ``look_col`` pick a pixel and ``closer`` shows the raw sums around it (``CLOSER`` a side),
+    each value in its tooltip (hidden, with ``closer_box``, for small images).
     """
 
     CUSTOM = "custom"
@@ -422,6 +424,13 @@ class KernelPlayground(_Experiment):
         for name, image in (("original", self.original), ("sums", self.sums), ("picture", self.picture),
                             ("yours", self.your_picture)):
             boxes[name], self.hover[name] = _layered(image)
+        # Too large to hover (the 512x512 photo): pick a pixel with sliders and look closer at its raw sums.
+        self.look_row = w.IntSlider(min=0, max=1, description="look at row", continuous_update=False)
+        self.look_col = w.IntSlider(min=0, max=1, description="look at col", continuous_update=False)
+        self.closer = w.HTML()
+        for slider in (self.look_row, self.look_col):
+            slider.observe(self._redraw, names="value")
+        self.closer_box = w.VBox([w.HBox([self.look_row, self.look_col]), self.closer])
         self._loading_preset = False
         for cell in (c for row in self.cells for c in row):
             cell.observe(self._on_cell, names="value")
@@ -435,7 +444,7 @@ class KernelPlayground(_Experiment):
                            _picture(self.labels["picture"], boxes["picture"]), self.yours_box],
                           layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         super().__init__([w.HBox([w.VBox([self.preset, self.image_choice, self.mode]), grid]),
-                          self.notice, self.problem, self.stats, pictures])
+                          self.notice, self.problem, self.stats, pictures, self.closer_box])
         self._on_preset()
 
     @property
@@ -471,7 +480,7 @@ class KernelPlayground(_Experiment):
         self.filtered = self.shown = self.yours_shown = None
         for picture in (self.original, self.sums, self.picture, self.your_picture):
             picture.value = b""
-        for label in (self.stats, self.sums_bar, *self.labels.values(), *self.hover.values()):
+        for label in (self.stats, self.sums_bar, *self.labels.values(), *self.hover.values(), self.closer):
             label.value = ""
 
     def _draw(self) -> None:
@@ -494,6 +503,7 @@ class KernelPlayground(_Experiment):
         low, high, cmap = plots.colour_scale(filtered)
         self.sums.value = plots.map_png(filtered, scale, low, high, cmap)
         self.hover["sums"].value = plots.hover_svg(filtered, scale, "sum")
+        self._look_closer(filtered, (low, high, cmap))
         self.sums_bar.value = plots.colour_bar_html(low, high, cmap, width=min(256, cols * scale))
         self.labels["sums"].value = "<b>raw sums</b> (colour: value)"
         self.picture.value = plots.map_png(self.shown, scale, 0, 255)
@@ -506,6 +516,34 @@ class KernelPlayground(_Experiment):
             f"{'cut off' if mode == 'clip' else 'squeezed in by rescaling'}."
         )
         self._draw_yours(scale)
+
+    CLOSER = 15  # values a side in the close look
+
+    def _look_closer(self, filtered: np.ndarray, colours: tuple) -> None:
+        """For an image too large to hover: the raw sums around the pixel the sliders pick, each value in its
+        tooltip, on the sums' colour scale."""
+        large = filtered.size > plots.HOVER_LIMIT
+        self.closer_box.layout.display = None if large else "none"
+        if not large:
+            self.closer.value = ""
+            return
+        rows, cols = filtered.shape
+        for slider, size in ((self.look_row, rows), (self.look_col, cols)):
+            if slider.max != size - 1:
+                slider.unobserve(self._redraw, names="value")  # fitting the range is not a move
+                slider.max, slider.value = size - 1, min(slider.value, size - 1) or size // 2
+                slider.observe(self._redraw, names="value")
+        row, col, half = self.look_row.value, self.look_col.value, self.CLOSER // 2
+        top, left = min(max(row - half, 0), max(rows - self.CLOSER, 0)), min(max(col - half, 0), max(cols - self.CLOSER, 0))
+        part = filtered[top:top + self.CLOSER, left:left + self.CLOSER]
+        shown = int(self.shown[row, col])
+        self.closer.value = (
+            f'<div style="display: flex; align-items: flex-start; gap: 1em">'
+            f"{plots.closer_svg(part, 16, *colours, origin=(top, left), what='sum', centre=(row - top, col - left))}"
+            f'<div class="convcourse-closer-text"><b>pixel ({row}, {col})</b>: raw sum '
+            f'<span class="convcourse-closer-value">{filtered[row, col] + 0.0:.6g}</span>, shown as {shown}.<br>'
+            f"The {part.shape[0]}x{part.shape[1]} raw sums around it, on the colour scale above; hover a square "
+            "for its value.</div></div>")
 
     def _draw_yours(self, scale: int) -> None:
         attempt = _attempt(_find(self.yours, "to_display"), self.filtered.copy(), self.mode.value)

@@ -430,3 +430,30 @@ def test_stepper_choices_that_cannot_work_are_refused_when_it_is_made():
         widgets.pixel_stepper({}, data.seed_filter())
     one = widgets.pixel_stepper(data.small_image(), data.seed_filter())
     assert one.image_choice.layout.display == "none" and one.preset.layout.display == "none", "nothing to choose"
+
+
+def test_a_photo_too_large_to_hover_gets_a_closer_look_at_the_pixel_the_sliders_pick():
+    photo = data.ascent()
+    board = widgets.kernel_playground({"photo": photo, "small": data.small_image()}, data.preset_filters())
+    board.preset.value = "vertical edges"
+    assert board.closer_box.layout.display is None and board.look_row.max == 511 and board.look_col.max == 511
+    board.look_row.value, board.look_col.value = 100, 3  # near the left edge: the window stays inside
+    values = closer_values(board.closer.value)
+    assert values.keys() == {(r, c) for r in range(93, 108) for c in range(0, 15)}
+    for (row, col), value in values.items():
+        assert value == pytest.approx(board.filtered[row, col], rel=1e-5)
+    assert f"raw sum <span class=\"convcourse-closer-value\">{board.filtered[100, 3]:.6g}</span>" in board.closer.value
+    assert f"shown as {board.shown[100, 3]}" in board.closer.value
+    board.preset.value = "box blur"  # a new kernel: the close look follows
+    assert closer_values(board.closer.value)[(100, 3)] == pytest.approx(board.filtered[100, 3])
+    board.image_choice.value = "small"  # small enough to hover: no close look needed
+    assert board.closer_box.layout.display == "none" and board.closer.value == ""
+    board.image_choice.value = "photo"
+    board.cells[0][0].value = float("inf")
+    assert board.closer.value == "", "a refused kernel leaves no stale close look"
+
+
+def closer_values(svg: str) -> dict[tuple[int, int], float]:
+    found = re.findall(r'<rect x="\d+" y="\d+" width="1" height="1" fill="rgb\(\d+,\d+,\d+\)"><title>\((\d+), (\d+)\) '
+                       r"sum ([-+\w.]+)</title>", svg)
+    return {(int(r), int(c)): float(v) for r, c, v in found}
