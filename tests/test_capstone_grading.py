@@ -109,6 +109,8 @@ def test_the_reference_clears_the_target_and_the_feedback_shows_its_accuracy(gra
     notebook = graded.autograded_notebook("reference", LESSON)
     assert any("image/png" in output.get("data", {}) for cell in notebook.cells for output in cell.get("outputs", [])), \
         "the preview's training curves are drawn"
+    shown = next(cell for cell in notebook.cells if cell.source.startswith("frontier.show()"))
+    assert any("image/png" in output.get("data", {}) for output in shown.outputs), "the frontier figure is drawn"
 
 
 @pytest.mark.slow
