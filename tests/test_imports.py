@@ -5,6 +5,7 @@ one way down its layers, with no cycle, and only its protocol module spells the 
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import subprocess
 import sys
@@ -136,6 +137,19 @@ def test_only_the_protocol_spells_the_grading_environment_variables():
                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and "CONVCOURSE_" in node.value
                  and id(node) not in docstrings]
     assert bare == [], bare
+
+
+def test_the_modules_the_protocol_names_exist():
+    """The modules one process runs in another (python -m ..., the re-check's expression) are named as strings."""
+    import importlib.util
+
+    from convcourse.grading import protocol
+
+    for name in (protocol.KERNEL_LAUNCHER_MODULE, protocol.JOB_PROCESS_MODULE, protocol.KERNEL_ANSWER_MODULE):
+        assert importlib.util.find_spec(name) is not None, name
+    assert "answer" in dir(importlib.import_module(protocol.KERNEL_ANSWER_MODULE))
+    assert 'if __name__ == "__main__":' in (GRADING / "kernel_launcher.py").read_text()
+    assert 'if __name__ == "__main__":' in (GRADING / "run_nbgrader.py").read_text()
 
 
 def test_the_course_wide_offline_data_setting_is_the_one_data_py_reads():
