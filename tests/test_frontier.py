@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from convcourse import capstone, frontier, notebooks  # noqa: E402
+from convcourse import COURSE_ROOT, capstone, frontier, notebooks  # noqa: E402
 
 RUNS = {run["name"]: run for run in frontier.load()["runs"]}
 DESIGNS = {design.name: design for design in frontier.DESIGNS}
@@ -80,3 +80,27 @@ def test_the_figure_shows_every_design_the_budget_the_frontier_and_names_the_ref
         [run["test_accuracy"] for run in frontier.pareto(inside)]
     assert {text.get_text() for text in ax.texts} == {frontier.REFERENCE, frontier.SEED_CNN}
     assert figure._repr_png_().startswith(b"\x89PNG")
+
+
+def test_make_frontier_refuses_an_unknown_design_and_lists_the_designs():
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "benchmarks/capstone_frontier.py", "--only", "no such design"],
+                              capture_output=True, text=True, cwd=COURSE_ROOT,
+                              timeout=120)
+    assert finished.returncode == 1
+    assert "no design named no such design" in finished.stderr and frontier.REFERENCE in finished.stderr
+
+
+def test_the_benchmark_prints_the_recorded_table_and_frontier(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("capstone_frontier", COURSE_ROOT / "benchmarks" / "capstone_frontier.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.print_table(list(RUNS.values()))
+    printed = capsys.readouterr().out
+    assert "(outside the rules)" in printed and f"{RUNS[frontier.REFERENCE]['test_accuracy']:.4f}" in printed
+    frontier_lines = printed.split("Pareto frontier inside the rules")[1].strip().splitlines()[1:]
+    assert len(frontier_lines) == len(frontier.pareto([run for run in RUNS.values() if run["within_rules"]]))
