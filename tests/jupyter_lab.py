@@ -149,10 +149,17 @@ def make_lab(log: Path, target: str = "lab", env: dict[str, str] | None = None) 
     port, token = free_port(), secrets.token_hex(16)
     server = LabServer(f"http://127.0.0.1:{port}", token, COURSE_ROOT, log)
     lab_args = f"--no-browser --port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
-    with log.open("wb") as output:
-        process = subprocess.Popen(["make", target, f"LAB_ARGS={lab_args}"], cwd=COURSE_ROOT,
-                                   env=learner_environment() if env is None else env, stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    with _serving(server, ["make", target, f"LAB_ARGS={lab_args}"], COURSE_ROOT, env):
+        yield server
+
+
+@contextlib.contextmanager
+def _serving(server: LabServer, command: list[str], cwd: Path, env: dict[str, str] | None) -> Iterator[LabServer]:
+    """Run ``command`` (a Jupyter server) in a session of its own until it answers; stop all of it after."""
+    with server.log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=cwd, env=learner_environment() if env is None else env,
+                                   stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     server.pid = process.pid
     try:
         wait_until_answering(server, process)
@@ -217,19 +224,5 @@ def notebook7(log: Path, root: Path, env: dict[str, str] | None = None) -> Itera
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ip=127.0.0.1"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=root, env=learner_environment() if env is None else env,
-                                   stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    server.pid = process.pid
-    try:
-        wait_until_answering(server, process)
+    with _serving(server, command, root, env):
         yield server
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
