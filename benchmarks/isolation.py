@@ -96,7 +96,7 @@ VARIANTS = (
     Variant("sandbox-cold", "sandbox.py, fresh kernel", "kept (TCP to nbgrader)", _WRITES, _SIZES, "pids cgroup",
             _SAME, "none (exec with an empty bounding set)", "none"),
     Variant("sandbox-warm", "sandbox.py, kernel forked from the job's zygote", "kept (TCP to nbgrader)", _WRITES,
-            _SIZES, "pids cgroup", _SAME, "**all of root's kept** (bounding set emptied, no exec)", "none"),
+            _SIZES, "pids cgroup", _SAME, "none (capset after the bounding set)", "none"),
     Variant("bwrap-net", "bubblewrap as root, network kept", "kept (--share-net)", _WRITES, _SIZES + " (--size)",
             "pids cgroup, joined by a shell line before bwrap", _SAME, "none (--cap-drop ALL)", _FILTER),
     Variant("bwrap", "bubblewrap as root, no network (ipc transport)", "none (lo only)", _WRITES,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import subprocess
+import sys
 import types
 
 import nbformat
@@ -16,6 +19,7 @@ from convcourse.grading.command import limits_for
 from convcourse.grading.jobs import _place_submission
 from convcourse.grading.kernel_guard import NOTICE, CappedStream
 from convcourse.grading.protocol import LONG_LESSONS, GradingJob, Limits
+from convcourse.grading import sandbox
 from convcourse.grading.remote import NotData, decode, encode
 
 
@@ -119,3 +123,19 @@ def test_the_sandbox_says_when_it_cannot_confine_kernels():
     assert unavailable_because(euid=0, platform="linux") is None
     assert "needs root" in unavailable_because(euid=1000, platform="linux")
     assert "needs Linux" in unavailable_because(euid=0, platform="darwin")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not any(os.path.exists(os.path.join(root, "cgroup.procs"))
+                                                  for root in sandbox.CGROUP_ROOTS), reason="needs a pids cgroup (root)")
+def test_a_job_s_pids_cgroup_is_removed_even_while_its_last_task_is_still_exiting():
+    name = f"convcourse-grade-test-{os.getpid()}"
+    member = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom convcourse.grading.sandbox import cap_tasks\n"
+        f"cap_tasks({name + ' 16'!r})\nprint('joined', flush=True)\ntime.sleep(0.5)")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert member.stdout.readline().strip() == "joined", member.stderr.read()
+    made = [group for group in sandbox.task_cgroups(name) if os.path.isdir(group)]
+    assert made, "cap_tasks made no cgroup"
+    sandbox.remove_task_cgroups(name)  # busy for another half second: removed once the member has exited
+    member.wait(timeout=10)
+    assert not any(os.path.isdir(group) for group in made)

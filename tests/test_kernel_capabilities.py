@@ -4,8 +4,7 @@ sandbox.py empties the capability bounding set and sets no_new_privs; that takes
 only at the next exec. A cold kernel execs Python and ends with none. A warm kernel is forked from the
 job's zygote and never execs, so it kept them all (CapEff 000001fffeffffff) and could unmount what covers
 the course (``umount2("/work", MNT_DETACH)`` succeeded; ``solutions/`` became readable). Clearing the
-permitted, effective and inheritable sets with ``capset`` after the bounding set closes it. Until sandbox.py
-does, the warm case is a strict xfail: it fails loudly the day it passes, so the marker goes with the fix.
+permitted, effective and inheritable sets with ``capset`` after the bounding set closes it (sandbox.py does).
 """
 
 from __future__ import annotations
@@ -74,8 +73,6 @@ def test_a_cold_kernel_holds_no_capabilities(job_folder):
     assert found["umount refused"]
 
 
-@pytest.mark.xfail(strict=True, reason="sandbox.py empties only the bounding set; a forked (warm) kernel never "
-                                       "execs and keeps root's capabilities (fix: capset after the bounding set)")
 def test_a_warm_kernel_holds_no_capabilities(job_folder):
     socket_path = job_folder / "private" / "kernels.sock"
     helper = subprocess.Popen([sys.executable, "-c", (

@@ -21,7 +21,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from convcourse.grading import jobs
-from convcourse.grading.protocol import KERNEL_LAUNCHER_MODULE, SECRET_FILE, WORKSPACE_ENV, ZYGOTE_ENV, Limits
+from convcourse.grading.protocol import (KERNEL_LAUNCHER_MODULE, SECRET_FILE, TENSORFLOW_MODULES, WORKSPACE_ENV,
+                                         ZYGOTE_ENV, Limits)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root (namespaces)")
 
@@ -44,18 +45,34 @@ def job_folder(tmp_path_factory):
     return folder
 
 
-@pytest.fixture
-def zygote(job_folder):
+def _zygote_in_helper(job_folder: Path, extra_modules: tuple[str, ...] = (), environment: dict | None = None):
     """A process that has forked a zygote, as a job's process does first thing; stopped afterwards."""
     socket_path = job_folder / "private" / "kernels.sock"
     helper = subprocess.Popen([sys.executable, "-c", (
         "import signal, sys\nfrom convcourse.grading.warm_kernels import start_zygote\n"
-        f"start_zygote({str(socket_path)!r})\nprint('ready', flush=True)\nsignal.pause()")],
+        f"start_zygote({str(socket_path)!r}, {extra_modules!r}, {environment!r})\n"
+        "print('ready', flush=True)\nsignal.pause()")],
         stdout=subprocess.PIPE, text=True)
     assert helper.stdout.readline().strip() == "ready"
     yield psutil.Process(helper.pid), socket_path
     helper.kill()
     helper.wait()
+
+
+@pytest.fixture
+def zygote(job_folder):
+    yield from _zygote_in_helper(job_folder)
+
+
+@pytest.fixture
+def keras_zygote(job_folder):
+    """The zygote of a Keras lesson's job: TensorFlow and Keras imported (protocol.TENSORFLOW_LESSONS)."""
+    yield from _zygote_in_helper(job_folder, TENSORFLOW_MODULES, _kernel_environment(job_folder))
+
+
+def _kernel_environment(job_folder: Path) -> dict[str, str]:
+    """A Keras lesson's kernels' environment, with a KERAS_HOME of the job's own (as the offline data set-up)."""
+    return dict(os.environ, KERAS_HOME=str(job_folder / "keras-home"))
 
 
 def _environment(job_folder: Path, socket_path: Path | None) -> dict[str, str]:
@@ -65,11 +82,12 @@ def _environment(job_folder: Path, socket_path: Path | None) -> dict[str, str]:
     return env
 
 
-def _start(job_folder: Path, socket_path: Path | None, log: Path | None = None) -> KernelManager:
+def _start(job_folder: Path, socket_path: Path | None, log: Path | None = None,
+           environment: dict[str, str] | None = None) -> KernelManager:
     specs = KernelSpecManager(kernel_dirs=[str(job_folder / "jupyter" / "kernels")], ensure_native_kernel=False)
     manager = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
     output = open(log, "w") if log else subprocess.DEVNULL
-    manager.start_kernel(env=_environment(job_folder, socket_path), cwd=str(job_folder / "work"),
+    manager.start_kernel(env=_environment(job_folder, socket_path) | (environment or {}), cwd=str(job_folder / "work"),
                          stdout=output, stderr=output)
     return manager
 
@@ -102,7 +120,8 @@ def test_a_warm_kernel_starts_with_the_lessons_imports_and_is_confined(job_folde
             "print('pid', os.getpid())\n"
             "print('warm', 'convcourse.checks' in sys.modules)\n"
             f"print('secret', os.path.exists({str(job_folder / SECRET_FILE)!r}))\n"
-            f"print('private', os.listdir({str(job_folder / 'private')!r}))\n"
+            f"try:\n    print('private', os.listdir({str(job_folder / 'private')!r}))\n"
+            "except PermissionError:\n    print('private refused')\n"
             "print('variables', sorted(v for v in os.environ if v.startswith('CONVCOURSE_') and ('ZYGOTE' in v or 'SANDBOX' in v)))\n"
             "print('cwd', os.getcwd())"))
     finally:
@@ -111,7 +130,7 @@ def test_a_warm_kernel_starts_with_the_lessons_imports_and_is_confined(job_folde
     assert "pid 1\n" in result["printed"]                 # its own PID namespace
     assert "warm True" in result["printed"]               # forked with the lessons' imports loaded
     assert "secret False" in result["printed"]            # the re-check secret is covered
-    assert "private []" in result["printed"]              # so is the zygote's socket
+    assert "private refused" in result["printed"]         # so is the zygote's socket (mode 0, no capabilities)
     assert "variables []" in result["printed"]
     assert f"cwd {job_folder / 'work'}" in result["printed"]
 
@@ -246,3 +265,27 @@ def test_a_course_kept_under_tmp_stays_visible_and_read_only_in_the_kernels_fres
     assert "sum 1112" in result["printed"]
     assert "write refused" in result["printed"]
     assert not (course / "convcourse" / "planted.py").exists()
+
+
+def test_a_keras_lesson_s_warm_kernels_start_with_tensorflow_loaded_and_train_without_deadlock(job_folder, keras_zygote):
+    # Forking is safe only because the zygote imported TensorFlow and ran none of it
+    # (benchmarks/fork_after_tensorflow.py: a child of a parent that ran one operation deadlocks).
+    helper, socket_path = keras_zygote
+    for _ in range(2):  # the second kernel is forked after the first one trained, from the same zygote
+        manager = _start(job_folder, socket_path, environment=_kernel_environment(job_folder))
+        try:
+            result = _run(manager, (
+                "import sys\nprint('preloaded', 'tensorflow' in sys.modules and 'keras' in sys.modules)\n"
+                "from keras.src.backend import config\nprint('keras home', config.keras_home())\n"
+                "import keras, numpy as np\n"
+                "model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),\n"
+                "                          keras.layers.Dense(3)])\n"
+                "model.compile('adam', 'mse')\n"
+                "print('trained', len(model.fit(np.ones((16, 8, 8, 1)), np.ones((16, 3)), epochs=2, verbose=0)"
+                ".history['loss']))"), timeout=120)
+        finally:
+            manager.shutdown_kernel(now=True)
+        assert result["error"] is None, result
+        assert "preloaded True" in result["printed"] and "trained 2" in result["printed"]
+        # Keras read KERAS_HOME on import, in the zygote: it must be the kernels' (where the data sets are)
+        assert f"keras home {job_folder / 'keras-home'}" in result["printed"]

@@ -34,10 +34,10 @@ from convcourse.notebooks import grade_id
 from .process_tree import kill_all
 from .protocol import (FEEDBACK_FAILED, GRADEBOOK_FILE, HIDE_ENV, JOB_PROCESS_MODULE, JOB_SPEC_FILE, JUPYTER_FOLDER,
                        KERNEL_LAUNCHER_MODULE, KERNELSPEC_FILE, LOG_FILE, MEGABYTE, MESSAGE_LIMIT, REPORT_ENV,
-                       REPORT_FILE, SECRET_FILE, WORKSPACE_ENV, ZYGOTE_ENV, ZYGOTE_SOCKET, CellResult, GradingJob,
-                       GradingResult, kernel_settings, submission_digest)
+                       REPORT_FILE, SECRET_FILE, TENSORFLOW_LESSONS, TENSORFLOW_MODULES, WORKSPACE_ENV, ZYGOTE_ENV,
+                       ZYGOTE_SOCKET, CellResult, GradingJob, GradingResult, kernel_settings, submission_digest)
 from .run_nbgrader import grade_in_process
-from .sandbox import task_cgroups
+from .sandbox import remove_task_cgroups
 from .warm_kernels import WARM_MODULES
 
 # Each job's process is forked from a server that has nbgrader imported already, and so is its kernel
@@ -114,11 +114,7 @@ class Workspace:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-        for group in task_cgroups(self.root.name):  # empty once every kernel is gone
-            try:
-                os.rmdir(group)
-            except OSError:
-                pass
+        remove_task_cgroups(self.root.name)
 
 
 def grade_student(job: GradingJob) -> GradingResult:
@@ -170,8 +166,10 @@ class Supervisor:
         """('graded', 'no feedback' or what stopped it, the end of nbgrader's log)."""
         log_path = self.workspace.root / LOG_FILE
         log_path.touch()
+        lesson = self.workspace.job.lesson
         spec = dict(folder=str(self.workspace.root), environment=self.workspace.environment(),
-                    log_path=str(log_path), autograde_argv=autograde, feedback_argv=feedback)
+                    log_path=str(log_path), autograde_argv=autograde, feedback_argv=feedback,
+                    warm_modules=list(TENSORFLOW_MODULES) if lesson in TENSORFLOW_LESSONS else [])
         process = self._start(spec)
         self._started.append(psutil.Process(process.pid))
         outcome = self._watch(process, log_path)

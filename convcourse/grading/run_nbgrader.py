@@ -40,8 +40,10 @@ def _run_app(app_class, argv: list[str]) -> bool:
 
 
 def grade_in_process(folder: str, environment: dict[str, str], log_path: str, autograde_argv: list[str],
-                     feedback_argv: list[str] | None) -> None:
-    """The body of a job's process: autograde, then feedback; the exit code says how it went."""
+                     feedback_argv: list[str] | None, warm_modules: list[str] = ()) -> None:
+    """The body of a job's process: autograde, then feedback; the exit code says how it went.
+
+    ``warm_modules``: what the zygote imports for this lesson's kernels beyond ``WARM_MODULES``."""
     adopt_orphans(dies_with_parent=True)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
@@ -50,7 +52,7 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
         try:
-            start_zygote(environment[ZYGOTE_ENV])
+            start_zygote(environment[ZYGOTE_ENV], warm_modules, environment)
         except OSError as error:  # e.g. a socket path too long: the kernels start fresh (sandbox.launch)
             print(f"convcourse: no warm kernels ({error})", file=sys.stderr)
     os.chdir(folder)

@@ -32,6 +32,7 @@ import signal
 import stat
 import sys
 import tempfile
+import time
 
 from .process_tree import die_with_parent
 from .protocol import (COVERED_FROM_KERNEL, HIDE_ENV, OFFLINE_DATA_ENV, SHM_ENV, TASKS_ENV, TMP_ENV, WORKSPACE_ENV,
@@ -42,6 +43,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522  # <linux/capability.h>
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9)}
 # Where a pids cgroup can be made: cgroup v1's pids hierarchy, or the cgroup v2 root.
 CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
@@ -88,6 +90,19 @@ def _size(variable: str) -> str:
 def task_cgroups(name: str) -> list[str]:
     """The places the job's pids cgroup may be (one of them is made), for making and for removing it."""
     return [os.path.join(root, "convcourse", name) for root in CGROUP_ROOTS]
+
+
+def remove_task_cgroups(name: str, wait: float = 5.0) -> None:
+    """Remove the job's pids cgroup; the kernel's last tasks may still be exiting, so retry for ``wait`` s."""
+    deadline = time.monotonic() + wait
+    for group in task_cgroups(name):
+        while os.path.isdir(group):
+            try:
+                os.rmdir(group)
+            except OSError:  # EBUSY while a task is in it
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
 
 
 def cap_tasks(setting: str) -> None:
@@ -223,10 +238,22 @@ def _everything_read_only(writable: set[str], read_only_inside: list[str] = ()) 
             pass  # a mount hidden under another one; nothing can reach it
 
 
+class _CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapabilitySets(ctypes.Structure):  # one per 32 capabilities; version 3 takes two
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
 def _drop_capabilities() -> None:
     for capability in range(64):
         _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    # The bounding set only limits what the next exec grants; a warm kernel is forked and never execs, so
+    # empty the sets it holds now (effective, permitted, inheritable; ambient follows permitted).
+    header = _CapabilityHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    _check(_libc.capset(ctypes.byref(header), (_CapabilitySets * 2)()), "capset")
 
 
 def enter(argv: list[str], run_kernel) -> None:
