@@ -9,7 +9,7 @@ exception, trained for scale). ``benchmarks/capstone_frontier.py`` trains every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import capstone
 
@@ -33,7 +33,6 @@ class Design:
     dropout: float = 0.0
     augment: str = ""  # "shift" or "flip": a Keras preprocessing layer, active only while training (0 MACs)
     within_rules: bool = True
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 def _plan(rate=0.002, epochs=5, batch_size=32, schedule="cosine", **options) -> dict:

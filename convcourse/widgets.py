@@ -15,6 +15,7 @@ clears the outputs it would have replaced, so nothing stale stays on the page.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import re
@@ -112,6 +113,17 @@ class _Experiment(w.VBox):
     Subclasses draw in ``_draw`` and empty their outputs in ``_clear``; ``_redraw`` runs the first and, when it
     raises, the second, with the reason in ``problem``.
     """
+
+    _quiet = False  # True while the widget moves its own controls: their observers must not redraw
+
+    @contextlib.contextmanager
+    def _quietly(self):
+        """Set controls without each change redrawing (the caller redraws once, if at all)."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = quiet
 
     def _redraw(self, *_) -> None:
         try:
@@ -212,7 +224,7 @@ class PixelStepper(_Experiment):
                 validate.pixel_window(grid, first_kernel, half, half)
             except ValueError as error:
                 raise ValueError(f"image {name!r}: {error}") from None
-        self.yours, self._quiet = yours, False
+        self.yours = yours
         size = first_kernel.shape[0]
         self.image_choice = w.Dropdown(options=list(self.images), description="image")
         self.preset = w.Dropdown(options=[*self.presets, self.CUSTOM], description="kernel")
@@ -252,22 +264,16 @@ class PixelStepper(_Experiment):
         rows, cols = self.image.shape
         self.positions = [(r, c) for r in range(half, rows - half) for c in range(half, cols - half)]
         index = self.positions.index(at) if at in self.positions else 0
-        quiet, self._quiet = self._quiet, True
-        try:
+        with self._quietly():
             self.slider.options = [(f"({r}, {c})", i) for i, (r, c) in enumerate(self.positions)]
             self.slider.value = index
             self.play.max = len(self.positions) - 1
             self.play.value = index
-        finally:
-            self._quiet = quiet
 
     def _load_preset(self) -> None:
-        quiet, self._quiet = self._quiet, True
-        try:
+        with self._quietly():
             for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
                 cell.value = float(value)
-        finally:
-            self._quiet = quiet
 
     def _on_change(self, _=None) -> None:
         if not self._quiet:
@@ -287,11 +293,8 @@ class PixelStepper(_Experiment):
         if self._quiet:
             return
         if self.preset.value != self.CUSTOM and not np.array_equal(self.kernel, self.presets[self.preset.value]):
-            quiet, self._quiet = self._quiet, True  # relabel only: the preset's numbers must not come back
-            try:
+            with self._quietly():  # relabel only: the preset's numbers must not come back
                 self.preset.value = self.CUSTOM
-            finally:
-                self._quiet = quiet
         self._redraw()
 
     @property
@@ -1107,7 +1110,6 @@ class ActivationBrowser(_Experiment):
                              f"{self.images.shape[1:]}; give architecture_builder(input_shape={self.images.shape[1:]}).")
         self.labels, self.yours = labels, yours
         self._adopt(model)
-        self._busy = False
         self.image = self.maps = self.your_maps = self.pooled_maps = None
 
         present = sorted(set(labels.tolist()))
@@ -1183,13 +1185,10 @@ class ActivationBrowser(_Experiment):
         """Browse the builder's current stack, untrained, with the controls fitted to its layers."""
         model = self._model_from_builder()
         self._adopt(model)
-        busy, self._busy = self._busy, True
-        try:
+        with self._quietly():
             self.layer_choice.options = [(f"{i}: {self.names[i]} {_size(self.shapes[i])}", i) for i in self.spatial]
             self.layer_choice.value = self.spatial[0]
             self._follow_layer()
-        finally:
-            self._busy = busy
 
     @property
     def indices(self) -> np.ndarray:
@@ -1207,14 +1206,11 @@ class ActivationBrowser(_Experiment):
 
     def _update(self, adjust: Callable | None = None) -> None:
         """Redraw once per learner action, however many controls the action moves along the way."""
-        if self._busy:
+        if self._quiet:
             return
-        self._busy = True
-        try:
-            if adjust is not None:
+        if adjust is not None:
+            with self._quietly():
                 adjust()
-        finally:
-            self._busy = False
         self._redraw()
 
     def _follow_class(self) -> None:
@@ -1316,11 +1312,8 @@ class ActivationBrowser(_Experiment):
 
     def _move_pixel(self, row: int, col: int) -> None:
         """Put the pixel sliders on (row, col) without redrawing again."""
-        busy, self._busy = self._busy, True
-        try:
+        with self._quietly():
             self.pixel_row.value, self.pixel_col.value = int(row), int(col)
-        finally:
-            self._busy = busy
 
     def layer_input(self, layer: int) -> np.ndarray | None:
         """What ``model.layers[layer]`` takes in for the current image: the image, or the maps of the layer
