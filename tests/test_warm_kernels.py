@@ -289,3 +289,31 @@ def test_a_keras_lesson_s_warm_kernels_start_with_tensorflow_loaded_and_train_wi
         assert "preloaded True" in result["printed"] and "trained 2" in result["printed"]
         # Keras read KERAS_HOME on import, in the zygote: it must be the kernels' (where the data sets are)
         assert f"keras home {job_folder / 'keras-home'}" in result["printed"]
+
+
+# A confined kernel holds no capabilities, warm or cold (found by benchmarks/isolation.py's probe). Emptying the
+# bounding set takes capabilities away only at the next exec; a warm kernel never execs, so it kept root's
+# (CapEff 000001fffeffffff) and could unmount what covers the course (``solutions/`` became readable) until
+# sandbox.py also cleared the sets it holds with ``capset``.
+CAPABILITIES_PROBE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+caps = {line.split(":")[0]: line.split()[1] for line in open("/proc/self/status") if line.startswith("Cap")}
+covered = [entry for entry in os.listdir("/") if os.path.ismount("/" + entry) and entry not in
+           ("proc", "dev", "tmp", "sys", "mnt", "run")]
+print("CapEff", caps["CapEff"], "CapPrm", caps["CapPrm"])
+print("umount refused", all(libc.umount2(("/" + entry).encode(), 2) != 0 for entry in covered))
+"""
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_a_confined_kernel_holds_no_capabilities(job_folder, request, warm):
+    socket_path = request.getfixturevalue("zygote")[1] if warm else None
+    manager = _start(job_folder, socket_path)
+    try:
+        result = _run(manager, CAPABILITIES_PROBE)
+    finally:
+        manager.shutdown_kernel(now=True)
+    assert result["error"] is None, result
+    assert "CapEff 0000000000000000 CapPrm 0000000000000000" in result["printed"]
+    assert "umount refused True" in result["printed"]
