@@ -7,6 +7,7 @@ returned figure as a picture through its ``_repr_png_``.
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Callable, Mapping
 
@@ -75,13 +76,31 @@ def filter_gallery(image, filters: Mapping[str, np.ndarray], correlate: Callable
 
 
 def grey_png(image: np.ndarray) -> bytes:
-    """A uint8 image encoded as an 8-bit grey PNG (for ``ipywidgets.Image``), exactly one level per value."""
+    """A uint8 image as a PNG (for ``ipywidgets.Image``), exactly one level per value: a 2-D one grey, an
+    (H, W, 3) one in colour."""
+    image = np.asarray(image, dtype=np.uint8)
+    if image.ndim == 2:
+        return palette_png(image, colour_table("gray"))
     from PIL import Image  # Pillow comes with matplotlib
 
     buffer = io.BytesIO()
-    # 2-D uint8: 8-bit grey. Level 1 compresses almost as well as the default and five times faster, which
-    # keeps a widget's update of a 512x512 picture quick.
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="png", compress_level=1)
+    # Level 1 compresses almost as well as the default and five times faster.
+    Image.fromarray(image).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def palette_png(indices: np.ndarray, palette: np.ndarray) -> bytes:
+    """2-D uint8 ``indices`` into ``palette`` ((n, 3) uint8, n <= 256) as an 8-bit palette PNG.
+
+    One byte a pixel, and Pillow filters no palette rows: a 512x512 picture encodes in about 5 ms, where an RGB
+    one took 18 ms and a grey one 9, which was most of a widget's update."""
+    from PIL import Image
+
+    indices = np.ascontiguousarray(indices, dtype=np.uint8)
+    image = Image.frombytes("P", (indices.shape[1], indices.shape[0]), indices.tobytes())
+    image.putpalette(np.asarray(palette, dtype=np.uint8).tobytes())
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
 
 
@@ -141,7 +160,7 @@ def enlarged_png(values: np.ndarray, size: int = 260, vmin: float | None = None,
 
 def feature_map_grid_png(maps: np.ndarray, highlight: int | None = None, tile: int = 56, gap: int = 6,
                          columns: int | None = None, colour: tuple[int, int, int] = (245, 166, 35)) -> bytes:
-    """All F maps of an (H, W, F) activation array as small multiples in one RGB PNG, map 0 top left, row by
+    """All F maps of an (H, W, F) activation array as small multiples in one PNG, map 0 top left, row by
     row; map ``highlight`` is outlined in ``colour``. Each map is stretched on its own (0 black, its largest
     value white) and enlarged to about ``tile`` pixels by repeating pixels."""
     maps = np.asarray(maps, dtype=float)
@@ -151,28 +170,29 @@ def feature_map_grid_png(maps: np.ndarray, highlight: int | None = None, tile: i
     columns = columns or int(np.ceil(np.sqrt(count)))
     rows = -(-count // columns)
     scale = enlargement(maps.shape, tile)
-    # Every map stretched to its own 0..largest at once, (filters, height, width), then enlarged.
+    # Every map stretched to its own 0..largest at once, (filters, height, width), then enlarged: palette
+    # indices on 255 greys, the last entry being the frame's colour.
     low = np.minimum(maps.min(axis=(0, 1)), 0.0)
     spread = maps.max(axis=(0, 1)) - low
     levels = np.where(spread > 0, (maps - low) / np.where(spread > 0, spread, 1.0), 0.0)
-    levels = np.round(np.clip(levels, 0.0, 1.0) * 255).astype(np.uint8).transpose(2, 0, 1)
+    levels = np.round(np.clip(levels, 0.0, 1.0) * 254).astype(np.uint8).transpose(2, 0, 1)
     levels = levels.repeat(scale, axis=1).repeat(scale, axis=2)
+    white, frame_colour = 254, 255
     cell_h, cell_w = height * scale + gap, width * scale + gap
-    cells = np.full((rows * columns, cell_h, cell_w), 255, dtype=np.uint8)  # each map with a white gap above-left
+    cells = np.full((rows * columns, cell_h, cell_w), white, dtype=np.uint8)  # each map with a gap above-left
     cells[:count, gap:, gap:] = levels
-    sheet = np.full((rows * cell_h + gap, columns * cell_w + gap), 255, dtype=np.uint8)
+    sheet = np.full((rows * cell_h + gap, columns * cell_w + gap), white, dtype=np.uint8)
     sheet[:rows * cell_h, :columns * cell_w] = cells.reshape(rows, columns, cell_h, cell_w).transpose(
         0, 2, 1, 3).reshape(rows * cell_h, columns * cell_w)
-    sheet = np.repeat(sheet[:, :, None], 3, axis=2)
     if highlight is not None and 0 <= highlight < count:  # a frame in the gap, so no activation is hidden under it
         border = max(1, gap // 2)
         top, left = gap + (highlight // columns) * cell_h, gap + (highlight % columns) * cell_w
         bottom, right = top + height * scale, left + width * scale
         frame = sheet[top - border:bottom + border, left - border:right + border]
         inside = frame[border:-border, border:-border].copy()
-        frame[:] = colour
+        frame[:] = frame_colour
         frame[border:-border, border:-border] = inside
-    return grey_png(sheet)
+    return palette_png(sheet, np.vstack([colour_table("gray", 255), colour]))
 
 
 def training_curves(history: Mapping[str, list]) -> NotebookFigure:
@@ -252,36 +272,49 @@ def colour_scale(values: np.ndarray) -> tuple[float, float, str]:
     return 0.0, high if high > 0 else 1.0, "gray"
 
 
-def rgb_colours(values: np.ndarray, low: float, high: float, cmap: str) -> np.ndarray:
-    """(H, W, 3) uint8 colours of ``values`` on the scale low..high of matplotlib's colour map ``cmap``."""
+@functools.lru_cache(maxsize=32)
+def colour_table(cmap: str, count: int = 256) -> np.ndarray:
+    """(count, 3) uint8: matplotlib's colour map ``cmap`` at ``count`` evenly spaced levels (read-only)."""
     from matplotlib import colormaps
 
+    table = (colormaps[cmap](np.linspace(0.0, 1.0, count))[:, :3] * 255).round().astype(np.uint8)
+    table.flags.writeable = False
+    return table
+
+
+def colour_levels(values: np.ndarray, low: float, high: float, count: int = 256) -> np.ndarray:
+    """uint8 indices 0..count-1 of ``values`` on the scale low..high (clipped at both ends)."""
     fraction = np.clip((np.asarray(values, dtype=float) - low) / (high - low), 0.0, 1.0)
-    table = (colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).round().astype(np.uint8)
-    return table[np.rint(fraction * 255).astype(np.intp)]
+    return np.rint(fraction * (count - 1)).astype(np.uint8)
+
+
+def rgb_colours(values: np.ndarray, low: float, high: float, cmap: str) -> np.ndarray:
+    """(H, W, 3) uint8 colours of ``values`` on the scale low..high of matplotlib's colour map ``cmap``."""
+    return colour_table(cmap)[colour_levels(values, low, high)]
 
 
 def map_png(values: np.ndarray, scale: int, low: float, high: float, cmap: str = "gray",
             marked: np.ndarray | None = None, framed: tuple[int, int] | None = None) -> bytes:
-    """A 2-D array as an RGB PNG, each value a sharp ``scale`` x ``scale`` block coloured on low..high;
+    """A 2-D array as a palette PNG, each value a sharp ``scale`` x ``scale`` block coloured on low..high;
     pixels where ``marked`` is True are painted orange (``MARK``); the pixel ``framed`` (row, col) gets an
     orange frame inside its block, so its colour still shows."""
     if marked is not None and not np.any(marked):
         marked = None
-    if cmap == "gray" and marked is None and framed is None:  # one channel: a third of the bytes to encode
-        levels = np.rint(np.clip((np.asarray(values, dtype=float) - low) / (high - low), 0.0, 1.0) * 255)
-        return grey_png(levels.astype(np.uint8).repeat(scale, axis=0).repeat(scale, axis=1))
-    rgb = rgb_colours(values, low, high, cmap)
+    if marked is None and framed is None:
+        levels = colour_levels(values, low, high)
+        return palette_png(levels.repeat(scale, axis=0).repeat(scale, axis=1), colour_table(cmap))
+    # Orange takes the palette's last entry, the scale the 255 entries before it.
+    levels = colour_levels(values, low, high, count=255)
     if marked is not None:
-        rgb[np.asarray(marked, dtype=bool)] = MARK
-    rgb = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
+        levels[np.asarray(marked, dtype=bool)] = 255
+    levels = levels.repeat(scale, axis=0).repeat(scale, axis=1)
     if framed is not None:
         top, left, width = framed[0] * scale, framed[1] * scale, max(1, scale // 5)
-        block = rgb[top:top + scale, left:left + scale]
+        block = levels[top:top + scale, left:left + scale]
         inside = block[width:-width, width:-width].copy()
-        block[:] = MARK
+        block[:] = 255
         block[width:-width, width:-width] = inside
-    return grey_png(rgb)
+    return palette_png(levels, np.vstack([colour_table(cmap, 255), MARK]))
 
 
 def colour_bar_html(low: float, high: float, cmap: str = "gray", width: int = 200) -> str:

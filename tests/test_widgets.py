@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from matplotlib.image import imread
+from PIL import Image
 from scipy import ndimage, signal
 
 from convcourse import data, plots, widgets
@@ -74,7 +74,8 @@ def _decoded(picture, shape) -> np.ndarray:
 
 
 def _png_pixels(png: bytes) -> np.ndarray:
-    return np.rint(imread(io.BytesIO(png)) * 255).astype(int)
+    """(H, W, 3) colours as a browser shows them, whatever the PNG's kind (palette, grey or RGB)."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
 def test_playground_starts_with_the_first_preset_and_shows_the_image(playground):
@@ -131,7 +132,20 @@ def test_playground_shows_the_learners_picture_beside_the_reference(playground):
 
 def test_grey_png_round_trips_a_uint8_image():
     image = np.array([[0, 128], [255, 7]], dtype=np.uint8)
-    assert np.array_equal(_png_pixels(plots.grey_png(image)), image)
+    assert np.array_equal(_png_pixels(plots.grey_png(image)), np.repeat(image[:, :, None], 3, axis=2))
+
+
+def test_map_png_shows_each_value_in_the_colour_of_its_scale_and_marks_in_orange():
+    values = np.linspace(-3.0, 5.0, 48).reshape(6, 8)
+    low, high, cmap = plots.colour_scale(values)
+    assert cmap == "RdBu_r"
+    assert np.array_equal(_png_pixels(plots.map_png(values, 1, low, high, cmap)),
+                          plots.rgb_colours(values, low, high, cmap))
+    marked = values > 4.5
+    pixels = _png_pixels(plots.map_png(values, 3, low, high, cmap, marked=marked))[::3, ::3]
+    assert np.array_equal(np.all(pixels == plots.MARK, axis=-1), marked)
+    # Beside the orange, every value keeps its colour (on a scale of 255 levels instead of 256).
+    assert np.abs(pixels[~marked] - plots.rgb_colours(values, low, high, cmap)[~marked]).max() <= 3
 
 
 def _keras_like_max_pool(x, size=2, stride=None, padding="valid"):
