@@ -7,6 +7,7 @@ returned figure as a picture through its ``_repr_png_``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 from typing import Callable, Mapping
@@ -158,18 +159,64 @@ def enlarged_png(values: np.ndarray, size: int = 260, vmin: float | None = None,
     return grey_png(levels.repeat(scale, axis=0).repeat(scale, axis=1))
 
 
+@dataclasses.dataclass(frozen=True)
+class GridLayout:
+    """Where each of ``count`` maps of ``height`` x ``width`` sits in ``feature_map_grid_png``'s sheet: map i in
+    row i // columns, column i % columns, each value ``scale`` pixels a side, ``gap`` pixels between maps."""
+
+    height: int
+    width: int
+    count: int
+    columns: int
+    scale: int
+    gap: int
+
+    @property
+    def rows(self) -> int:
+        return -(-self.count // self.columns)
+
+    @property
+    def cell(self) -> tuple[int, int]:
+        """(height, width) of a map with the gap above and left of it."""
+        return self.height * self.scale + self.gap, self.width * self.scale + self.gap
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the whole sheet in pixels."""
+        cell_h, cell_w = self.cell
+        return self.rows * cell_h + self.gap, self.columns * cell_w + self.gap
+
+    def origin(self, index: int) -> tuple[int, int]:
+        """(top, left) of map ``index``'s first pixel."""
+        cell_h, cell_w = self.cell
+        return self.gap + (index // self.columns) * cell_h, self.gap + (index % self.columns) * cell_w
+
+    def map_at(self, y: float, x: float) -> int | None:
+        """The map under sheet pixel (y, x), or None in a gap or outside the sheet."""
+        for index in range(self.count):
+            top, left = self.origin(index)
+            if top <= y < top + self.height * self.scale and left <= x < left + self.width * self.scale:
+                return index
+        return None
+
+
+def grid_layout(shape: tuple[int, int, int], tile: int = 56, gap: int = 6, columns: int | None = None) -> GridLayout:
+    """The layout of (H, W, F) maps as small multiples about ``tile`` pixels each, in a near-square grid."""
+    height, width, count = shape
+    return GridLayout(height, width, count, columns or int(np.ceil(np.sqrt(count))), enlargement(shape, tile), gap)
+
+
 def feature_map_grid_png(maps: np.ndarray, highlight: int | None = None, tile: int = 56, gap: int = 6,
                          columns: int | None = None, colour: tuple[int, int, int] = (245, 166, 35)) -> bytes:
-    """All F maps of an (H, W, F) activation array as small multiples in one PNG, map 0 top left, row by
-    row; map ``highlight`` is outlined in ``colour``. Each map is stretched on its own (0 black, its largest
-    value white) and enlarged to about ``tile`` pixels by repeating pixels."""
+    """All F maps of an (H, W, F) activation array as small multiples in one PNG (laid out by ``grid_layout``),
+    map 0 top left, row by row; map ``highlight`` is outlined in ``colour``. Each map is stretched on its own
+    (0 black, its largest value white) and enlarged to about ``tile`` pixels by repeating pixels."""
     maps = np.asarray(maps, dtype=float)
     if maps.ndim != 3:
         raise ValueError(f"feature maps must be (height, width, filters), not shape {maps.shape}.")
+    layout = grid_layout(maps.shape, tile, gap, columns)
     height, width, count = maps.shape
-    columns = columns or int(np.ceil(np.sqrt(count)))
-    rows = -(-count // columns)
-    scale = enlargement(maps.shape, tile)
+    scale, rows, columns = layout.scale, layout.rows, layout.columns
     # Every map stretched to its own 0..largest at once, (filters, height, width), then enlarged: palette
     # indices on 255 greys, the last entry being the frame's colour.
     low = np.minimum(maps.min(axis=(0, 1)), 0.0)
@@ -178,21 +225,39 @@ def feature_map_grid_png(maps: np.ndarray, highlight: int | None = None, tile: i
     levels = np.round(np.clip(levels, 0.0, 1.0) * 254).astype(np.uint8).transpose(2, 0, 1)
     levels = levels.repeat(scale, axis=1).repeat(scale, axis=2)
     white, frame_colour = 254, 255
-    cell_h, cell_w = height * scale + gap, width * scale + gap
+    cell_h, cell_w = layout.cell
     cells = np.full((rows * columns, cell_h, cell_w), white, dtype=np.uint8)  # each map with a gap above-left
     cells[:count, gap:, gap:] = levels
-    sheet = np.full((rows * cell_h + gap, columns * cell_w + gap), white, dtype=np.uint8)
+    sheet = np.full(layout.size, white, dtype=np.uint8)
     sheet[:rows * cell_h, :columns * cell_w] = cells.reshape(rows, columns, cell_h, cell_w).transpose(
         0, 2, 1, 3).reshape(rows * cell_h, columns * cell_w)
     if highlight is not None and 0 <= highlight < count:  # a frame in the gap, so no activation is hidden under it
         border = max(1, gap // 2)
-        top, left = gap + (highlight // columns) * cell_h, gap + (highlight % columns) * cell_w
+        top, left = layout.origin(highlight)
         bottom, right = top + height * scale, left + width * scale
         frame = sheet[top - border:bottom + border, left - border:right + border]
         inside = frame[border:-border, border:-border].copy()
         frame[:] = frame_colour
         frame[border:-border, border:-border] = inside
     return palette_png(sheet, np.vstack([colour_table("gray", 255), colour]))
+
+
+def grid_hover_svg(maps: np.ndarray, layout: GridLayout) -> str:
+    """Transparent squares over ``feature_map_grid_png``'s maps: hovering one shows its filter number, its
+    largest value and how many of its pixels are active (> 0)."""
+    maps = np.asarray(maps, dtype=float)
+    height, width = layout.height * layout.scale, layout.width * layout.scale
+    squares = []
+    for index in range(layout.count):
+        top, left = layout.origin(index)
+        values = maps[:, :, index]
+        squares.append(f'<rect x="{left}" y="{top}" width="{width}" height="{height}"><title>filter {index}: '
+                       f"largest {values.max() + 0.0:.4g}, {int(np.sum(values > 0))} of {values.size} active; "
+                       "click to choose it</title></rect>")
+    sheet_h, sheet_w = layout.size
+    return (f'<svg class="convcourse-grid-hover" width="{sheet_w}" height="{sheet_h}" '
+            f'viewBox="0 0 {sheet_w} {sheet_h}" style="display: block; fill: transparent; stroke: none; '
+            f'pointer-events: fill">{"".join(squares)}</svg>')
 
 
 def training_curves(history: Mapping[str, list]) -> NotebookFigure:

@@ -159,10 +159,29 @@ def _layered(image: w.Image) -> tuple[w.GridBox, w.HTML]:
     picture's pixels) for ``plots.hover_svg``: the box to show, and the layer."""
     hover = w.HTML(layout=w.Layout(grid_area="1 / 1 / 2 / 2", margin="0", width="auto", height="auto"))
     image.layout.grid_area, image.layout.margin = "1 / 1 / 2 / 2", "0"
+    # As wide as the picture, not the output area: a click's place in the box is its place in the picture.
     box = w.GridBox([image, hover], layout=w.Layout(grid_template_columns="max-content",
                                                     grid_template_rows="max-content", align_items="flex-start",
-                                                    justify_items="flex-start"))
+                                                    justify_items="flex-start", width="max-content"))
     return box, hover
+
+
+def _on_click(box: w.Widget, size: Callable[[], tuple[int, int]], choose: Callable[[float, float], None]):
+    """Call ``choose(y, x)`` with where ``box`` was clicked, in the pixels of the picture it shows (``size()``
+    is that picture's (height, width)). ipyevents reports the click relative to the box, in the page's pixels,
+    and the box's size, which may differ from the picture's if the page scales it. The returned Event must be
+    kept: tests click through its ``_handle_mouse_msg``."""
+    from ipyevents import Event  # its front end comes with the package, as JupyterLab's prebuilt extension
+
+    def clicked(event: dict) -> None:
+        height, width = size()
+        box_h, box_w = event.get("boundingRectHeight") or 0, event.get("boundingRectWidth") or 0
+        if height and width and box_h > 0 and box_w > 0:
+            choose(event["relativeY"] * height / box_h, event["relativeX"] * width / box_w)
+
+    clicks = Event(source=box, watched_events=["click"])
+    clicks.on_dom_event(clicked)
+    return clicks
 
 
 # --- Lesson 01: the pixel stepper -----------------------------------------------------------------------------
@@ -432,8 +451,11 @@ class KernelPlayground(_Experiment):
         self.look_col = w.IntSlider(min=0, max=1, description="look at col", continuous_update=False)
         self.closer = w.HTML()
         for slider in (self.look_row, self.look_col):
-            slider.observe(self._redraw, names="value")
+            slider.observe(lambda _: self._quiet or self._redraw(), names="value")
         self.closer_box = w.VBox([w.HBox([self.look_row, self.look_col]), self.closer])
+        # A click on any of the pictures looks at the pixel clicked (the pictures share one size).
+        self.clicks = {name: _on_click(boxes[name], lambda: self.images[self.image_choice.value].shape,
+                                       self._look_at) for name in ("original", "sums", "picture", "yours")}
         self._loading_preset = False
         for cell in (c for row in self.cells for c in row):
             cell.observe(self._on_cell, names="value")
@@ -533,9 +555,8 @@ class KernelPlayground(_Experiment):
         rows, cols = filtered.shape
         for slider, size in ((self.look_row, rows), (self.look_col, cols)):
             if slider.max != size - 1:
-                slider.unobserve(self._redraw, names="value")  # fitting the range is not a move
-                slider.max, slider.value = size - 1, min(slider.value, size - 1) or size // 2
-                slider.observe(self._redraw, names="value")
+                with self._quietly():  # fitting the range is not a move
+                    slider.max, slider.value = size - 1, min(slider.value, size - 1) or size // 2
         row, col, half = self.look_row.value, self.look_col.value, self.CLOSER // 2
         top, left = min(max(row - half, 0), max(rows - self.CLOSER, 0)), min(max(col - half, 0), max(cols - self.CLOSER, 0))
         part = filtered[top:top + self.CLOSER, left:left + self.CLOSER]
@@ -546,7 +567,16 @@ class KernelPlayground(_Experiment):
             f'<div class="convcourse-closer-text"><b>pixel ({row}, {col})</b>: raw sum '
             f'<span class="convcourse-closer-value">{filtered[row, col] + 0.0:.6g}</span>, shown as {shown}.<br>'
             f"The {part.shape[0]}x{part.shape[1]} raw sums around it, on the colour scale above; hover a square "
-            "for its value.</div></div>")
+            "for its value. Click a picture above, or move the sliders, to look elsewhere.</div></div>")
+
+    def _look_at(self, y: float, x: float) -> None:
+        """A click at (y, x) image pixels: look closer at that pixel (images too large to hover only)."""
+        if self.filtered is None or self.filtered.size <= plots.HOVER_LIMIT:
+            return
+        rows, cols = self.filtered.shape
+        with self._quietly():
+            self.look_row.value, self.look_col.value = min(int(y), rows - 1), min(int(x), cols - 1)
+        self._redraw()
 
     def _draw_yours(self, scale: int) -> None:
         attempt = _attempt(_find(self.yours, "to_display"), self.filtered.copy(), self.mode.value)
@@ -1153,8 +1183,15 @@ class ActivationBrowser(_Experiment):
         pictures = w.HBox([_picture(w.HTML("<b>input</b>: 28x28"), boxes["picture"]),
                            _picture(self.selected_label, boxes["selected"], self.scale_bar), self.yours_box,
                            self.pooled_box], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        grid_box, self.grid_hover = _layered(self.grid)
+        self._grid_layout = None  # plots.GridLayout of the grid drawn
+        self.clicks = {
+            "selected": _on_click(boxes["selected"], lambda: (0, 0) if self.maps is None else self.maps.shape[:2],
+                                  self._click_pixel),
+            "grid": _on_click(grid_box, lambda: (0, 0) if self._grid_layout is None else self._grid_layout.size,
+                              self._click_filter)}
         grid = w.VBox([w.HTML("<b>every filter of this layer</b> (each stretched from 0 to its own largest "
-                              "value; the chosen one outlined)"), self.grid])
+                              "value; the chosen one outlined; click one to choose it)"), grid_box])
         pixel = w.VBox([w.HBox([self.pixel_row, self.pixel_col]), self.arithmetic])
         super().__init__([w.HBox([self.model_note, self.train, self.progress]), controls, self.notice,
                           self.problem, self.caption, pictures, pixel, grid])
@@ -1273,11 +1310,11 @@ class ActivationBrowser(_Experiment):
         return attempt
 
     def _clear(self) -> None:
-        self.maps = self.your_maps = self.pooled_maps = None
+        self.maps = self.your_maps = self.pooled_maps = self._grid_layout = None
         for picture in (self.grid, self.selected, self.yours_selected, self.pooled):
             picture.value = b""
         for label in (self.caption, self.selected_label, self.yours_label, self.pooled_label, self.pooled_note,
-                      self.scale_bar, self.arithmetic, *self.hover.values()):
+                      self.scale_bar, self.arithmetic, self.grid_hover, *self.hover.values()):
             label.value = ""
 
     def _draw(self) -> None:
@@ -1293,12 +1330,15 @@ class ActivationBrowser(_Experiment):
         pixel = (self.pixel_row.value, self.pixel_col.value)
         scale = plots.pixel_scale(chosen_map.shape, 260)
         colours = plots.colour_scale(chosen_map)
+        self._grid_layout = plots.grid_layout(self.maps.shape)
         self.grid.value = plots.feature_map_grid_png(self.maps, highlight=chosen)
+        self.grid_hover.value = plots.grid_hover_svg(self.maps, self._grid_layout)
         self.selected.value = plots.map_png(chosen_map, scale, *colours, framed=pixel)
         self.hover["selected"].value = plots.hover_svg(chosen_map, scale, f"filter {chosen}")
         self.arithmetic.value = _pixel_arithmetic(self, layer, chosen, pixel)
         self.scale_bar.value = plots.colour_bar_html(*colours, width=min(260, chosen_map.shape[1] * scale))
-        self.selected_label.value = f"<b>filter {chosen}</b>: {_size(chosen_map.shape)} (Keras)"
+        self.selected_label.value = (f"<b>filter {chosen}</b>: {_size(chosen_map.shape)} (Keras) &middot; click a "
+                                     "pixel for its arithmetic")
         self._draw_pooled(layer, chosen, scale, colours)
         self._draw_yours(layer, chosen, scale, colours)
         active = int(np.sum(chosen_map > 0))
@@ -1309,6 +1349,21 @@ class ActivationBrowser(_Experiment):
             f"{where} &middot; {layer_text} &middot; <b>filter {chosen}</b>: max "
             f'<span class="convcourse-max">{chosen_map.max():.3g}</span>, '
             f'<span class="convcourse-active">{active}</span> of {chosen_map.size} pixels active (&gt; 0)')
+
+    def _click_pixel(self, y: float, x: float) -> None:
+        """A click at (y, x) in the chosen map's pixels: show that pixel's arithmetic, as the sliders do."""
+        if self.maps is None:
+            return
+        rows, cols = self.maps.shape[:2]
+        self._move_pixel(min(int(y), rows - 1), min(int(x), cols - 1))
+        self._pick_strongest = False
+        self._redraw()
+
+    def _click_filter(self, y: float, x: float) -> None:
+        """A click on the grid of every filter: choose the one under it (a click in a gap does nothing)."""
+        chosen = None if self._grid_layout is None else self._grid_layout.map_at(y, x)
+        if chosen is not None:
+            self.filter_choice.value = chosen
 
     def _move_pixel(self, row: int, col: int) -> None:
         """Put the pixel sliders on (row, col) without redrawing again."""

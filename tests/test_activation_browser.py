@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import numpy as np
 import pytest
@@ -342,6 +343,50 @@ def test_hovering_the_maps_and_the_input_shows_each_value_and_the_window_tables_
             assert window in browser.arithmetic.value
     browser.layer_choice.value = 4 if 4 in browser.spatial else 1  # no pooling after: its layer is emptied
     assert browser.hover["pooled"].value == ""
+
+
+def test_clicking_a_pixel_of_the_chosen_map_shows_its_arithmetic(browser):
+    from test_widgets import click
+
+    browser.layer_choice.value = 0
+    rows, cols = browser.maps.shape[:2]
+    click(browser.clicks["selected"], 4.5 * 10, 19.9 * 10, rows * 10, cols * 10)
+    assert (browser.pixel_row.value, browser.pixel_col.value) == (4, 19)
+    assert "pixel (4, 19) of filter" in browser.arithmetic.value
+    framed = decoded(browser.selected.value)
+    assert np.all(framed[4 * (framed.shape[0] // rows) + 1, 19 * (framed.shape[1] // cols) + 1] == ORANGE)
+    click(browser.clicks["selected"], rows * 10 + 5, 3, rows * 10, cols * 10)  # below the map: clamped, no error
+    assert browser.pixel_row.value == rows - 1 and browser.problem.value == ""
+
+
+def test_the_grid_of_every_filter_hovers_each_filter_and_a_click_chooses_it(browser):
+    from test_widgets import click
+
+    browser.layer_choice.value = 0
+    layout = browser._grid_layout
+    assert layout.count == 64
+    assert decoded(browser.grid.value).shape[:2] == layout.size, "the layout is the picture's"
+    titles = re.findall(r'<rect x="(\d+)" y="(\d+)" width="\d+" height="\d+"><title>filter (\d+): largest ([-\w.+]+)',
+                        browser.grid_hover.value)
+    assert [int(t[2]) for t in titles] == list(range(64)), "one square per filter, in order"
+    for x, y, index, largest in titles:
+        assert layout.origin(int(index)) == (int(y), int(x))
+        assert float(largest) == pytest.approx(browser.maps[:, :, int(index)].max(), rel=1e-3)
+    top, left = layout.origin(37)
+    click(browser.clicks["grid"], top + 5, left + 5, *layout.size)
+    assert browser.filter_choice.value == 37 and "<b>filter 37</b>" in browser.selected_label.value
+    assert outlined_tile(browser.grid.value, browser.maps) == 37
+    click(browser.clicks["grid"], 1, 1, *layout.size)  # in the gap above the first map: nothing chosen
+    assert browser.filter_choice.value == 37 and browser.problem.value == ""
+
+
+def test_the_grid_layout_finds_the_map_under_a_point_and_none_in_the_gaps():
+    layout = plots.grid_layout((4, 4, 5), tile=4, gap=2)
+    assert (layout.columns, layout.rows, layout.scale, layout.size) == (3, 2, 1, (14, 20))
+    assert [layout.map_at(*layout.origin(i)) for i in range(5)] == [0, 1, 2, 3, 4]
+    assert layout.map_at(2 + 3.9, 2 + 3.9) == 0 and layout.map_at(2 + 4, 2) is None  # the gap below map 0
+    assert layout.map_at(8, 14 + 1) is None, "no sixth map in the last row"
+    assert layout.map_at(-1, 3) is None and layout.map_at(3, 100) is None
 
 
 @pytest.fixture

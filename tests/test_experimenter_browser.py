@@ -94,6 +94,22 @@ def _hovering_shows_the_value_under_the_pointer(page: Page, widget: Locator) -> 
             assert title and title.startswith(f"({row}, {col}) "), (index, found)
 
 
+def _clicking_chooses_a_filter_and_a_pixel(widget: Locator) -> None:
+    """A click on a map in the grid of every filter chooses that filter; a click on a pixel of the chosen map
+    shows that pixel's arithmetic (through ipyevents' front end, as a mouse does)."""
+    tiles = widget.locator("svg.convcourse-grid-hover rect")
+    expect(tiles).to_have_count(64, timeout=UI_TIMEOUT_MS)
+    tiles.nth(9).scroll_into_view_if_needed()
+    tiles.nth(9).click()
+    expect(widget.locator(".convcourse-max").locator("xpath=..")).to_contain_text("filter 9", timeout=UI_TIMEOUT_MS)
+    chosen = widget.locator("svg.convcourse-hover").nth(1)  # the input's layer, then the chosen map's
+    expect(chosen.locator("rect").first.locator("title")).to_have_text(re.compile(r"^\(0, 0\) filter 9 "))
+    pixel = chosen.locator("rect").nth(4 * 26 + 19)
+    pixel.scroll_into_view_if_needed()
+    pixel.click()
+    expect(widget).to_contain_text("pixel (4, 19) of filter 9", timeout=UI_TIMEOUT_MS)
+
+
 def _cells_to_run(lesson: str) -> list[int]:
     """The set-up cell, the cells that load what the widget cell reads (lesson 05's data), the widget cell."""
     cells = notebooks.read(lesson, release=True).cells
@@ -156,6 +172,11 @@ def test_each_lessons_widget_works_in_the_untouched_release(play, page, artifact
                 widget.locator(".widget-play button").first.click()  # pause
             if lesson == "02_whole_image":  # the photo is too large to hover: a close look at 15x15 of its sums
                 expect(widget.locator("svg.convcourse-closer rect title")).to_have_count(15 * 15)
+                sums = widget.locator(".widget-gridbox").nth(1)  # original, sums, picture: drawn 1:1
+                sums.scroll_into_view_if_needed()
+                sums.click(position={"x": 31.5, "y": 200.5})  # a click looks closer at the pixel clicked
+                expect(widget.locator(".convcourse-closer-text")).to_contain_text("pixel (200, 31)",
+                                                                                  timeout=UI_TIMEOUT_MS)
             if lesson == "02_whole_image":  # a weight too large for float64 is refused in the widget, then undone
                 weight = widget.locator(".widget-text input").first
                 weight.fill("1e308")
@@ -166,6 +187,7 @@ def test_each_lessons_widget_works_in_the_untouched_release(play, page, artifact
                 expect(widget.locator(".convcourse-problem")).to_have_count(0, timeout=UI_TIMEOUT_MS)
             if lesson == "05_cnn_in_keras":
                 _hovering_shows_the_value_under_the_pointer(page, widget)
+                _clicking_chooses_a_filter_and_a_pixel(widget)
             widget.scroll_into_view_if_needed()
             page.screenshot(path=screenshot)
     finally:

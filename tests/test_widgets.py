@@ -467,6 +467,25 @@ def test_a_photo_too_large_to_hover_gets_a_closer_look_at_the_pixel_the_sliders_
     assert board.closer.value == "", "a refused kernel leaves no stale close look"
 
 
+def click(event, y: float, x: float, height: float, width: float) -> None:
+    """A click at (y, x) page pixels in a box of height x width, as ipyevents' front end reports it."""
+    event._handle_mouse_msg(None, {"type": "click", "relativeY": y, "relativeX": x, "boundingRectHeight": height,
+                                   "boundingRectWidth": width}, [])
+
+
+def test_clicking_a_picture_of_the_photo_looks_closer_at_the_pixel_clicked():
+    board = widgets.kernel_playground({"photo": data.ascent(), "small": data.small_image()}, data.preset_filters())
+    board.preset.value = "vertical edges"
+    click(board.clicks["sums"], 200.5, 31.2, 512, 512)
+    assert (board.look_row.value, board.look_col.value) == (200, 31)
+    assert f"<b>pixel (200, 31)</b>: raw sum" in board.closer.value
+    click(board.clicks["original"], 100, 100, 256, 256)  # the page drew it at half size: the same pixel grid
+    assert (board.look_row.value, board.look_col.value) == (200, 200) and "<b>pixel (200, 200)</b>" in board.closer.value
+    board.image_choice.value = "small"  # hovered instead: a click changes nothing
+    click(board.clicks["sums"], 10, 10, 6 * 32, 8 * 32)
+    assert board.closer.value == "" and board.problem.value == ""
+
+
 def closer_values(svg: str) -> dict[tuple[int, int], float]:
     found = re.findall(r'<rect x="\d+" y="\d+" width="1" height="1" fill="rgb\(\d+,\d+,\d+\)"><title>\((\d+), (\d+)\) '
                        r"sum ([-+\w.]+)</title>", svg)
