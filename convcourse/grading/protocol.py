@@ -36,9 +36,9 @@ class Limits:
 # The capstone's graded cell trains a network for a minute or two; everything else runs in seconds.
 LONG_LESSONS = {"06_capstone": Limits(cell_timeout=600, time_limit=1800)}
 
-# Lessons whose kernels import TensorFlow (their set-up cells or checks): their warm kernels are forked from a
-# zygote that imported it while the job started nbgrader. Only imported: a process that has run a TensorFlow
-# operation cannot be forked safely (its thread pools' locks; benchmarks/fork_after_tensorflow.py).
+# Lessons whose kernels import TensorFlow (their set-up cells or checks): the job's process imports it once, before
+# it forks the kernels' zygote, for the re-check and the warm kernels alike (run_nbgrader.py). Only imported: a
+# process that has run a TensorFlow operation cannot be forked safely (benchmarks/fork_after_tensorflow.py).
 TENSORFLOW_LESSONS = frozenset({"03_pooling", "04_filters_to_layers", "05_cnn_in_keras", "06_capstone"})
 TENSORFLOW_MODULES = ("tensorflow", "keras")
 

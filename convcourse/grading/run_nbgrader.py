@@ -11,6 +11,7 @@ everything below this process is killed, before the job reads any result.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -43,21 +44,23 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
                      feedback_argv: list[str] | None, warm_modules: list[str] = ()) -> None:
     """The body of a job's process: autograde, then feedback; the exit code says how it went.
 
-    ``warm_modules``: what the zygote imports for this lesson's kernels beyond ``WARM_MODULES``."""
+    ``warm_modules``: the lesson's libraries beyond ``WARM_MODULES`` (TensorFlow for the Keras lessons), imported
+    here once for the re-check and, through the fork, for the kernels' zygote."""
     adopt_orphans(dies_with_parent=True)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
     # Ctrl-C as usual from here on, its traceback in the log (the server was started deaf to it: jobs.py)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.environ.clear()
+    os.environ.update(environment)  # the job's, which are the kernels': Keras reads KERAS_HOME on import
+    import_lesson_libraries(warm_modules)
     if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
         try:
             start_zygote(environment[ZYGOTE_ENV], warm_modules, environment)
         except OSError as error:  # e.g. a socket path too long: the kernels start fresh (sandbox.launch)
             print(f"convcourse: no warm kernels ({error})", file=sys.stderr)
     os.chdir(folder)
-    os.environ.clear()
-    os.environ.update(environment)
     code = 0
     try:
         if not _run_app(AutogradeApp, autograde_argv):
@@ -71,6 +74,17 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(code)
+
+
+def import_lesson_libraries(modules) -> None:
+    """Import the lesson's libraries once per job, before the zygote is forked (forking after a TensorFlow import,
+    with no operation run, is safe: benchmarks/fork_after_tensorflow.py): the re-check then finds them loaded,
+    where it used to import them again after the kernel's cells had run (about 4 s for TensorFlow)."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a library that fails here fails in the kernel too, where it is reported
+            pass
 
 
 def main(argv: list[str]) -> int:
