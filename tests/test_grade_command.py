@@ -26,7 +26,12 @@ from convcourse.release import nbgrader_environment
 from corpus_cases import all_cases
 from nbgrader_course import Course, convcourse_grade as run_convcourse_grade
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade_command")]
+pytestmark = pytest.mark.slow
+# Only the class graded once (`graded`) runs the canary, and test_summary reads its verdict; the other runs
+# here pass --no-canary: they test resuming, interrupts, Dask and imports, not the canary (test_canary.py).
+# The tests that read the class graded once (the `graded` fixture) stay on one xdist worker; the others (Ctrl-C,
+# a killed run, imports) grade classes of their own and may run on either worker.
+ON_THE_GRADED_CLASS = pytest.mark.xdist_group("grade_command")
 
 LESSON = "01_one_pixel"
 TESTS = ("weighted_sum_seed_pixel", "filter_pixel_small_image")
@@ -104,6 +109,7 @@ def graded(tmp_path_factory, artifacts):
     return ours, stock_root, run, stock
 
 
+@ON_THE_GRADED_CLASS
 def test_scores_equal_stock_serial_autograde(graded):
     ours, stock_root, _, stock = graded
     mine, theirs = gradebook_scores(ours.root), gradebook_scores(stock_root)
@@ -115,6 +121,7 @@ def test_scores_equal_stock_serial_autograde(graded):
         assert mine[student] == theirs[student], student
 
 
+@ON_THE_GRADED_CLASS
 def test_each_student_loses_exactly_the_points_of_their_mistakes(graded):
     scores = gradebook_scores(graded[0].root)
     full = {test: 3.0 for test in TESTS}
@@ -129,6 +136,7 @@ def test_each_student_loses_exactly_the_points_of_their_mistakes(graded):
         assert written.needs_manual_grade and written.auto_score is None, "a written answer waits for the instructor"
 
 
+@ON_THE_GRADED_CLASS
 def test_csv_has_one_row_per_student_and_graded_cell_with_the_mistake_named(graded):
     rows = csv_rows(graded[0].root)
     assert list(rows[0]) == ["student", "lesson", "test", "points", "max_points", "passed", "marked_by", "mistake",
@@ -151,6 +159,7 @@ def test_csv_has_one_row_per_student_and_graded_cell_with_the_mistake_named(grad
     assert broken["outcome"].startswith("not a notebook") and "JSON" in broken["outcome"]
 
 
+@ON_THE_GRADED_CLASS
 def test_feedback_html_for_every_student_and_why_when_not_graded(graded):
     ours = graded[0]
     for student in class_of_twelve():
@@ -176,33 +185,35 @@ def test_the_progress_line_is_redrawn_whole_on_a_terminal():
     assert len(redraws) == 3 and all(line.endswith("\033[K") for line in redraws), "the rest of a longer line is cleared"
 
 
+@ON_THE_GRADED_CLASS
 def test_summary_names_every_student_and_what_happened(graded):
     out = graded[2].stdout
     assert f"{len(class_of_twelve())} submissions, {len(class_of_twelve())} to grade" in out
     for student in class_of_twelve():
         assert f"\n{student} " in out
     assert "not a notebook" in out and "Peak memory per student" in out
+    assert "Canary: the reference solution earns every automatic point and the release none." in out
     assert "ETA" in graded[2].stderr, "a progress line with the time left"
 
 
+@ON_THE_GRADED_CLASS
 def test_second_run_grades_nobody_and_force_regrades_only_the_named_students(graded):
     ours = graded[0]
     before = gradebook_scores(ours.root)
     again = convcourse_grade(ours.root)
     assert again.returncode == 0 and f"{len(before)} submissions, 0 to grade" in again.stdout
-    one = convcourse_grade(ours.root, "--students", "alice", "--force")
+    one = convcourse_grade(ours.root, "--students", "alice", "--force", "--no-canary")
     assert one.returncode == 0 and "1 submission, 1 to grade" in one.stdout
     assert gradebook_scores(ours.root) == before
     unknown = convcourse_grade(ours.root, "--students", "nobody")
     assert unknown.returncode == 2 and "no submission of 01_one_pixel from: nobody" in unknown.stderr
 
 
-def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(graded, tmp_path):
+def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(tmp_path):
     course = Course(tmp_path / "course", (LESSON,))
-    submit_all(course, {name: graded_notebook for name, graded_notebook in
-                        [("p1", solved()), ("p2", solved()), ("p3", notebooks.read(LESSON, release=True))]})
+    submit_all(course, {"p1": solved(), "p2": solved(), "p3": notebooks.read(LESSON, release=True)})
     records = course.root / "grading" / LESSON / "students"
-    process = subprocess.Popen([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--jobs", "1"],
+    process = subprocess.Popen([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--jobs", "1", "--no-canary"],
                                cwd=course.root, env=nbgrader_environment(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 300
@@ -217,13 +228,14 @@ def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(gr
     _, alive = psutil.wait_procs(family, timeout=30)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "grading processes outlived the command"
 
-    resumed = convcourse_grade(course.root)
+    resumed = convcourse_grade(course.root, "--no-canary")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"3 submissions, {3 - len(graded_before)} to grade" in resumed.stdout
     scores = gradebook_scores(course.root)
     assert [sum(scores[s][t] for t in TESTS) for s in ("p1", "p2", "p3")] == [6, 6, 0]
 
 
+@ON_THE_GRADED_CLASS
 def test_dask_cluster_grades_the_same_as_the_local_pool(graded):
     from distributed import LocalCluster
 
@@ -233,7 +245,7 @@ def test_dask_cluster_grades_the_same_as_the_local_pool(graded):
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
                       processes=True) as cluster:
         run = convcourse_grade(ours.root, "--dask", cluster.scheduler_address, "--students", ",".join(students),
-                               "--force")
+                               "--force", "--no-canary")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "3 to grade" in run.stdout
     after = gradebook_scores(ours.root)
@@ -242,6 +254,7 @@ def test_dask_cluster_grades_the_same_as_the_local_pool(graded):
     assert all(record["outcome"] == "graded" for record in records.values())
 
 
+@ON_THE_GRADED_CLASS
 def test_notebooks_exported_from_a_learning_platform_are_imported_and_graded(graded, tmp_path):
     ours = graded[0]
     export = tmp_path / "export.zip"
@@ -250,7 +263,7 @@ def test_notebooks_exported_from_a_learning_platform_are_imported_and_graded(gra
         archive.writestr("../../escape.ipynb", "{}")  # a path that tries to leave the course: name only is used
         archive.writestr("bad name!.ipynb", "{}")
         archive.writestr("notes.txt", "not a notebook")
-    run = convcourse_grade(ours.root, "--from", str(export), "--students", "zoe")
+    run = convcourse_grade(ours.root, "--from", str(export), "--students", "zoe", "--no-canary")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Imported 2 submissions" in run.stdout and "bad name!.ipynb: cannot tell the student id" in run.stdout
     assert f"expected <student>.ipynb or <student>_{LESSON}.ipynb" in run.stdout
@@ -280,7 +293,8 @@ def test_import_keeps_the_latest_file_of_a_student_and_never_changes_the_export(
 
 def interrupt_when(course_root: Path, ready, *args: str) -> subprocess.CompletedProcess:
     """`convcourse grade` started as from a terminal, then Ctrl-C (SIGINT to its process group) once ready()."""
-    process = subprocess.Popen([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--jobs", "1", *args],
+    process = subprocess.Popen([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--jobs", "1", "--no-canary",
+                                *args],
                                cwd=course_root, env=nbgrader_environment(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 300
@@ -297,7 +311,7 @@ def interrupt_when(course_root: Path, ready, *args: str) -> subprocess.Completed
 def test_ctrl_c_says_how_to_go_on_and_prints_no_traceback(tmp_path):
     course = Course(tmp_path / "course", (LESSON,))
     submit_all(course, {"p1": solved(), "p2": solved(), "p3": notebooks.read(LESSON, release=True)})
-    assert convcourse_grade(course.root).returncode == 0
+    assert convcourse_grade(course.root, "--no-canary").returncode == 0
     records = course.root / "grading" / LESSON / "students"
     started = time.time()
 
@@ -319,6 +333,7 @@ def test_ctrl_c_says_how_to_go_on_and_prints_no_traceback(tmp_path):
     assert "Interrupted" in early.stderr
 
 
+@ON_THE_GRADED_CLASS
 def test_the_class_report_counts_the_mistakes_the_class_made(graded):
     """`convcourse report` on the class graded for real: each corpus mistake once, by the student who made it."""
     from convcourse.grading.records import Course as Records

@@ -67,7 +67,8 @@ def course(tmp_path_factory):
     course = Course(tmp_path_factory.mktemp("marks"), (LESSON,))
     course.submit("alice", LESSON, notebooks.with_answers(notebooks.completed(LESSON), {WRITTEN: ANSWER}))
     course.submit("bob", LESSON, course.release_notebook(LESSON))
-    run = convcourse_grade(course.root, LESSON, "--jobs", "2")
+    # No canary in these runs (it is test_canary.py's and test_grade_command's): marks are what is tested here.
+    run = convcourse_grade(course.root, LESSON, "--jobs", "2", "--no-canary")
     assert run.returncode == 0, run.stdout + run.stderr
     course.first_run = run
     return course
@@ -98,7 +99,7 @@ def test_marks_reach_the_feedback_and_survive_a_forced_regrade(course):
     assert "0 feedback pages regenerated" in again.stdout
 
     # A forced regrade keeps the mark, does not flag the unchanged answer again, and its feedback shows it.
-    forced = convcourse_grade(root, LESSON, "--students", "alice", "--force")
+    forced = convcourse_grade(root, LESSON, "--students", "alice", "--force", "--no-canary")
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert written_grade(root, "alice") == (2.0, False)
     page = feedback(root, "alice")
@@ -117,7 +118,7 @@ def test_a_changed_answer_is_flagged_for_review_with_its_mark_kept(course):
     give_mark(root, "alice", 1.0, "Half right.")
     course.submit("alice", LESSON, notebooks.with_answers(notebooks.completed(LESSON),
                                                           {WRITTEN: ANSWER + " I also checked it by hand."}))
-    run = convcourse_grade(root, LESSON)  # her submission changed: graded again without --force
+    run = convcourse_grade(root, LESSON, "--no-canary")  # her submission changed: graded again without --force
     assert run.returncode == 0, run.stdout + run.stderr
     assert written_grade(root, "alice") == (1.0, True)
     assert "1 to mark" in summary_line(run.stdout, "alice")
