@@ -11,8 +11,8 @@
 6. The learner's install from the lock: time to a working .venv (first and warm) and its size.
 7. Validate (the learner's button) on each lesson completed correctly, in learner mode.
 8. Executing each solution notebook top to bottom (lesson 05 in fast mode), as CI does.
-9. Grading a class (benchmarks/grading.py): `convcourse grade` against stock serial nbgrader on 40
-   submissions, and a class where a tenth of the submissions hang.
+9. Grading a class (benchmarks/grading.py): `convcourse grade` against stock serial nbgrader, per lesson 01-05
+   on a few submissions each (identical scores asserted), and a class where a tenth of the submissions hang.
 10. `convcourse report` for a class of 200 (synthetic grading records of lessons 01-04, each student's
    mistakes and messages taken from tests/corpus/): one lesson's page and the all-lessons page.
 11. Widget latency: each widget's update (a control moved from Python, as a click reaches the kernel, to the
