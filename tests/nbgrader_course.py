@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from convcourse import COURSE_ROOT
+from convcourse import COURSE_ROOT, checks
 from convcourse.release import nbgrader_environment
 
 
@@ -78,3 +80,14 @@ def error_text(notebook: nbformat.NotebookNode, grade_id: str) -> str:
             return "\n".join(f"{o.get('ename', '')}: {o.get('evalue', '')}" for o in cell.get("outputs", [])
                              if o.get("output_type") == "error")
     raise KeyError(grade_id)
+
+
+def assert_feedback_names_the_mistake_first(page: str, mistake: str) -> None:
+    """A feedback page shows the misconception's sentence before the traceback, wrapped, without the grader's paths."""
+    feedback = html.unescape(page)
+    words = " ".join(feedback.split())  # the page shows the message wrapped at 100 characters
+    assert " ".join(checks.MISTAKES[mistake].split()) in words
+    assert words.index(checks.MISTAKES[mistake].split(":")[0]) < words.index("Where (most recent call last):")
+    assert str(COURSE_ROOT) not in feedback and "convcourse/checks" not in feedback
+    errors = re.findall(r'(?s)<div class="output_subarea[^"]*output_error">.*?</pre>', feedback)
+    assert errors and all(len(re.sub(r"<[^>]+>", "", line)) <= 110 for error in errors for line in error.splitlines())

@@ -24,7 +24,8 @@ from convcourse import checks, notebooks
 from convcourse.grading.intake import import_submissions, student_id
 from convcourse.release import nbgrader_environment
 from corpus_cases import all_cases
-from nbgrader_course import Course, convcourse_grade as run_convcourse_grade
+from nbgrader_course import Course, assert_feedback_names_the_mistake_first, error_text
+from nbgrader_course import convcourse_grade as run_convcourse_grade
 
 pytestmark = pytest.mark.slow
 # Only the class graded once (`graded`) runs the canary, and test_summary reads its verdict; the other runs
@@ -131,6 +132,7 @@ def test_each_student_loses_exactly_the_points_of_their_mistakes(graded):
         assert {t: scores[student][t] for t in TESTS} == {t: 0.0 for t in TESTS}, student
     for name, case in CASES.items():
         assert {t for t in TESTS if scores[name][t] == 0} == case.failing, name
+        assert scores[name][WRITTEN] == 0, "a written answer left as released scores 0"
     with Gradebook(f"sqlite:///{graded[0].root / 'gradebook.db'}") as gradebook:
         written = gradebook.find_grade(WRITTEN, LESSON, LESSON, "written")
         assert written.needs_manual_grade and written.auto_score is None, "a written answer waits for the instructor"
@@ -157,6 +159,20 @@ def test_csv_has_one_row_per_student_and_graded_cell_with_the_mistake_named(grad
             assert row["mistake"] == case.mistake, (name, row["mistake"])
     broken = by_cell[("truncated", TESTS[0])]
     assert broken["outcome"].startswith("not a notebook") and "JSON" in broken["outcome"]
+
+
+@ON_THE_GRADED_CLASS
+def test_stock_autograde_gives_the_untouched_release_not_implemented_in_every_test(graded):
+    autograded = nbformat.read(graded[1] / "autograded" / "blank" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    for grade_id in notebooks.graded_cells(notebooks.read(LESSON)):
+        assert "NotImplementedError" in error_text(autograded, grade_id), grade_id
+
+
+# The pages come from stock `nbgrader generate_feedback` in each student's job, with the course's configuration.
+@ON_THE_GRADED_CLASS
+@pytest.mark.parametrize("student, mistake", [("weighted_sum_flipped", "flipped"), ("filter_pixel_corner", "corner")])
+def test_feedback_html_names_the_mistake_first_wrapped_and_without_the_graders_paths(graded, student, mistake):
+    assert_feedback_names_the_mistake_first(graded[0].feedback_html(student, LESSON), mistake)
 
 
 @ON_THE_GRADED_CLASS
