@@ -1,5 +1,5 @@
 """The pure pieces of grading, one by one: plain data across to the grader, capped output, limits per lesson,
-placing a submission where nbgrader expects it."""
+placing a submission where nbgrader expects it, counting what a job's folder holds on disk."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import types
 
 import nbformat
 import numpy as np
+import psutil
 import pytest
 
 from convcourse import notebooks
 from convcourse.grading.command import limits_for
-from convcourse.grading.jobs import _place_submission
+from convcourse.grading.jobs import _place_submission, folder_bytes
 from convcourse.grading.kernel_guard import NOTICE, CappedStream
 from convcourse.grading.protocol import LONG_LESSONS, GradingJob, Limits
 from convcourse.grading import sandbox
@@ -115,6 +116,36 @@ def test_an_old_notebook_format_is_converted_and_noted(tmp_path):
     (found, told), folder = place(tmp_path, {"01_one_pixel.ipynb": version_3.encode()})
     assert found is None and told == ["converted from notebook format 3 to 4"]
     assert nbformat.read(folder / "01_one_pixel.ipynb", as_version=4).nbformat == 4
+
+
+def test_a_job_s_folder_counts_every_file_on_disk_once_and_deleted_ones_still_held_open(tmp_path):
+    """What Limits.folder_mb caps (the job's supervisor): blocks on disk, at least one per file."""
+    folder, block, megabyte = tmp_path / "job", 4096, 1 << 20
+    (folder / "deep" / "er").mkdir(parents=True)
+    assert folder_bytes(folder) == 2 * block  # the two folders
+    (folder / "deep" / "er" / "data").write_bytes(os.urandom(3 * megabyte))
+    with_data = folder_bytes(folder)
+    assert 3 * megabyte <= with_data - 2 * block <= 3 * megabyte + 16 * block
+    for index in range(100):  # empty files take no blocks, but each takes an inode: a block apiece
+        (folder / f"empty{index}").touch()
+    assert folder_bytes(folder) == with_data + 100 * block
+    for index in range(5):  # one file under six names is on the disk once
+        os.link(folder / "deep" / "er" / "data", folder / f"link{index}")
+    assert folder_bytes(folder) == with_data + 100 * block
+    with open(folder / "sparse", "wb") as sparse:  # 1 GB long, nothing written: what the disk holds counts
+        sparse.truncate(1 << 30)
+    assert folder_bytes(folder) == with_data + 101 * block
+    outside = tmp_path / "elsewhere"
+    with open(folder / "held", "wb") as held, open(outside, "wb") as other:
+        held.write(os.urandom(2 * megabyte))
+        other.write(os.urandom(2 * megabyte))
+        held.flush(), other.flush()
+        os.unlink(folder / "held"), os.unlink(outside)  # deleted, still open: the space is not freed yet
+        assert folder_bytes(folder) == with_data + 101 * block
+        counted = folder_bytes(folder, [psutil.Process()])  # only the one deleted from the job's folder
+        assert 2 * megabyte <= counted - (with_data + 101 * block) <= 2 * megabyte + 16 * block
+    assert folder_bytes(folder, [psutil.Process()]) == with_data + 101 * block
+    assert folder_bytes(tmp_path / "gone") == 0
 
 
 def test_the_sandbox_says_when_it_cannot_confine_kernels():

@@ -188,6 +188,10 @@ CASES = [
     # Limits the job sets (protocol.Limits): the cell that goes over fails, the rest is graded
     Case("fills_tmp", nb_file(instead_of_filter_pixel(FILL.format(folder="/tmp", files=6))), (3, 0)),
     Case("fills_shm", nb_file(instead_of_filter_pixel(FILL.format(folder="/dev/shm", files=2))), (3, 0)),
+    # Files each under the per-file cap, in its working folder (on disk, in the job's folder): the supervisor
+    # stops the job past Limits.folder_mb (1.6 GB asked, about 1 GB written), so no test of it counts.
+    Case("fills_job_folder", nb_file(instead_of_filter_pixel(FILL.format(folder=".", files=8))), (0, 0),
+         "disk: its folder held"),
     Case("fork_bomb", nb_file(instead_of_filter_pixel(FORKS)), (3, 0)),
     Case("opens_every_file", nb_file(instead_of_filter_pixel(OPENS)), (3, 0)),
     # Gaming the checks (weighted_sum returns 0; filter_pixel is built on it)

@@ -15,7 +15,7 @@ from convcourse.grading.protocol import LONG_LESSONS, GradingJob, Limits
 
 GUIDE = (COURSE_ROOT / "grader" / "README.md").read_text()
 UNITS = {"cell_timeout": " s", "time_limit": " s", "memory_mb": " MB", "output_mb": " MB", "tmp_mb": " MB",
-         "shm_mb": " MB", "file_mb": " MB", "cell_output_bytes": "", "open_files": "", "tasks": ""}
+         "shm_mb": " MB", "file_mb": " MB", "folder_mb": " MB", "cell_output_bytes": "", "open_files": "", "tasks": ""}
 
 
 def documented_defaults() -> dict[str, str]:

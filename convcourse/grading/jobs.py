@@ -5,9 +5,10 @@ job carries everything it needs (the submission, the course's nbgrader configura
 holding the lesson and no students), so it runs the same in a thread here or on another machine.
 
 It grades in a private folder with stock ``nbgrader autograde`` and ``generate_feedback``, under a
-supervisor that enforces a wall-time limit, a memory limit over every process the job started and a
-cap on log output, then kills whatever is left (processes that outlive their cells included, see
-run_nbgrader.py) before it reads any result. The kernel itself starts with limits (kernel_guard.py).
+supervisor that enforces a wall-time limit, a memory limit over every process the job started, a cap on
+the files in its folder (the one place on disk a kernel may write) and a cap on log output, then kills
+whatever is left (processes that outlive their cells included, see run_nbgrader.py) before it reads any
+result. The kernel itself starts with limits (kernel_guard.py).
 Nothing of the course is touched: the caller merges the result into the gradebook (records.py).
 """
 
@@ -188,7 +189,7 @@ class Supervisor:
 
     def _watch(self, process, log_path: Path) -> str | None:
         memory_limit = 2 * self.limits.memory_mb * MEGABYTE
-        used, tasks, polls = 0, 0, 0
+        used, tasks, stored, polls = 0, 0, 0, 0
         while process.poll() is None:
             time.sleep(self.POLL_SECONDS)
             polls += 1
@@ -197,6 +198,7 @@ class Supervisor:
                 used = sum(_proportional_memory(p) for p in processes)
                 self.peak_bytes = max(self.peak_bytes, used)
                 tasks = sum(_threads(p) for p in processes)
+                stored = folder_bytes(self.workspace.root, processes)
             if STOP.is_set():
                 outcome = "interrupted"
             elif time.monotonic() > self.deadline:
@@ -205,6 +207,9 @@ class Supervisor:
                 outcome = f"memory: its processes used {used // MEGABYTE} MB, over the {memory_limit // MEGABYTE} MB limit"
             elif tasks > self.limits.tasks + 64:  # the kernels' cap, plus nbgrader's own; no cgroup caught them
                 outcome = f"processes: {tasks} processes and threads, over the {self.limits.tasks} limit"
+            elif stored > self.limits.folder_mb * MEGABYTE:
+                outcome = (f"disk: its folder held {stored // MEGABYTE} MB of files, over the "
+                           f"{self.limits.folder_mb} MB limit")
             elif log_path.stat().st_size > self.limits.output_mb * MEGABYTE:
                 outcome = f"output: wrote more than {self.limits.output_mb} MB"
             else:
@@ -257,6 +262,49 @@ def _proportional_memory(process: psutil.Process) -> int:
         return process.memory_full_info().pss
     except psutil.Error:
         return 0
+
+
+def folder_bytes(folder: Path, processes=()) -> int:
+    """What the job's files take on disk: every file under ``folder`` (an empty one counts a block, so a
+    million of them count too; a hard-linked one once), and files there that ``processes`` hold open after
+    deleting them (their space is freed only when closed)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for status in _file_stats(folder, processes):
+        if (status.st_dev, status.st_ino) not in seen:
+            seen.add((status.st_dev, status.st_ino))
+            total += max(status.st_blocks * 512, 4096)
+    return total
+
+
+def _file_stats(folder: Path, processes):
+    pending = [str(folder)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(entry.path)
+                        yield entry.stat(follow_symlinks=False)
+                    except OSError:
+                        pass  # removed meanwhile
+        except OSError:
+            pass
+    inside = f"{folder}/"
+    for process in processes:
+        fds = f"/proc/{process.pid}/fd"
+        try:
+            numbers = os.listdir(fds)
+        except OSError:
+            continue  # exited meanwhile
+        for fd in numbers:
+            try:  # one file closed meanwhile does not hide the others
+                target = os.readlink(f"{fds}/{fd}")
+                if target.startswith(inside) and target.endswith(" (deleted)"):
+                    yield os.stat(f"{fds}/{fd}")
+            except OSError:
+                pass
 
 
 def _threads(process: psutil.Process) -> int:

@@ -29,6 +29,7 @@ class Limits:
     tmp_mb: int = 512            # the kernel's /tmp, in RAM (the job's memory limit does not see it)
     shm_mb: int = 64             # the kernel's /dev/shm, in RAM too
     file_mb: int = 256           # the largest file a kernel may write
+    folder_mb: int = 1024        # what the job's folder may hold on disk (the kernel writes there), all files
     open_files: int = 1024       # files and sockets one kernel process may hold open
     tasks: int = 512             # processes and threads of the job's kernels together (TensorFlow starts dozens)
 
@@ -139,7 +140,7 @@ class CellResult:
 class GradingResult:
     lesson: str
     student: str
-    outcome: str                     # graded, timeout, memory, output, crashed, not a notebook, no notebook
+    outcome: str                     # graded, timeout, memory, disk, output, crashed, not a notebook, no notebook
     notes: list[str]
     cells: list[CellResult]
     files: dict[str, bytes]          # autograded/... and feedback/... paths relative to the course
