@@ -8,7 +8,9 @@ a capture-phase listener notes when the key, click or change happens, a Mutation
 notes every change of its pictures (an <img>'s src) and texts, and the update's time is the last such change
 once nothing has changed for QUIET_MS. The front end's own echo (a slider's handle and readout, the dropdown,
 the text box) is not counted. Printed: median and worst per widget against the issue's targets (100 ms; the
-stepper 50 ms). Runnable alone: `python benchmarks/browser_latency.py`.
+stepper 50 ms). Runnable alone: `python benchmarks/browser_latency.py`; with `--breakdown` it also prints, per
+move, when the page sent its message, when each WebSocket frame came back (ms after the move, bytes) and when
+the DOM changed: what is the kernel's time and what the page's.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ RUN_ALL_TIMEOUT_MS = 240_000  # TensorFlow, Fashion-MNIST and the seed CNN on a 
 # Installed in the page before each move. `root` is the widget's output; window.__latency collects the times.
 _ARM = """root => {
     window.__latencyStop?.();
-    const state = window.__latency = {t0: null, last: null, changes: 0};
+    const state = window.__latency = {t0: null, last: null, changes: 0, times: []};
+    window.__frames = [];
     // The move: the last key, click or change before the widget's first new output.
     const mark = () => { if (state.changes === 0) state.t0 = performance.now(); };
     const types = ['keydown', 'click', 'change'];
@@ -47,6 +50,7 @@ _ARM = """root => {
             if (state.t0 === null || (element && element.closest(echo))) continue;
             state.changes += 1;
             state.last = now;
+            state.times.push(now);
         }
     });
     observer.observe(root, {subtree: true, childList: true, characterData: true, attributes: true,
@@ -54,10 +58,32 @@ _ARM = """root => {
     window.__latencyStop = () => { observer.disconnect();
                                    types.forEach(type => document.removeEventListener(type, mark, true)); };
 }"""
-_READ = "() => ({...window.__latency, now: performance.now()})"
+_READ = "() => ({...window.__latency, now: performance.now(), frames: window.__frames || []})"
+# Installed in the page before JupyterLab starts, for --breakdown: the time and size of every WebSocket frame.
+_LOG_FRAMES = """(() => {
+    const Socket = window.WebSocket;
+    const size = data => data.byteLength ?? data.size ?? data.length;
+    window.WebSocket = class extends Socket {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', e => window.__frames?.push(['in', performance.now(), size(e.data)]));
+        }
+        send(data) { window.__frames?.push(['out', performance.now(), size(data)]); super.send(data); }
+    };
+})();"""
 
 
-def _timed(page, root, move) -> float:
+def _breakdown(state: dict) -> str:
+    """One move's frames and DOM changes, in ms after the move."""
+    t0 = state["t0"]
+    frames = [(way, round(at - t0), size) for way, at, size in state["frames"] if t0 <= at <= state["last"] + 1]
+    sent = next((at for way, at, _ in frames if way == "out"), None)
+    back = " ".join(f"{at}:{size}" for way, at, size in frames if way == "in")
+    dom = " ".join(str(round(at - t0)) for at in state["times"])
+    return f"      {state['last'] - t0:6.1f} ms: sent at {sent}; frames back (ms:bytes) {back}; DOM at {dom}"
+
+
+def _timed(page, root, move, breakdown: bool = False) -> float:
     """Milliseconds from ``move()``'s key, click or change to the widget's last new output."""
     root.evaluate(_ARM)
     move()
@@ -65,6 +91,8 @@ def _timed(page, root, move) -> float:
     while time.monotonic() < deadline:
         state = page.evaluate(_READ)
         if state["changes"] and state["now"] - state["last"] > QUIET_MS:
+            if breakdown:
+                print(_breakdown(state))
             return state["last"] - state["t0"]
         page.wait_for_timeout(50)
     raise TimeoutError(f"the widget did not change within {UPDATE_TIMEOUT_S} s of the move")
@@ -121,7 +149,7 @@ def _moves(page, cells) -> dict[str, tuple[float, object, list]]:
     }
 
 
-def browser_latency_benchmark() -> None:
+def browser_latency_benchmark(breakdown: bool = False) -> None:
     print("\nWidget latency in Chromium: a control moved to the widget's new output in the DOM "
           "(ms; targets: stepper 50, others 100)")
     if not CHROMIUM.exists():
@@ -139,7 +167,10 @@ def browser_latency_benchmark() -> None:
                 sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             try:
-                page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+                if breakdown:
+                    context.add_init_script(_LOG_FRAMES)
+                page = context.new_page()
                 page.goto(server.url("/"))  # make play opens the playground
                 notebook = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Notebook"))
                 expect(notebook).to_be_visible(timeout=RUN_ALL_TIMEOUT_MS)
@@ -154,7 +185,7 @@ def browser_latency_benchmark() -> None:
                 for name, (target, widget, moves) in _moves(page, cells).items():
                     widget.scroll_into_view_if_needed()
                     try:
-                        times = [_timed(page, widget, move) for move in moves]
+                        times = [_timed(page, widget, move, breakdown) for move in moves]
                     except Exception as error:  # noqa: BLE001 - one widget's failure is printed, the rest measured
                         shot = COURSE_ROOT / "test-artifacts" / f"bench-{name.split(' (')[0].replace(' ', '_')}-FAILED.png"
                         shot.parent.mkdir(exist_ok=True)
@@ -171,4 +202,4 @@ def browser_latency_benchmark() -> None:
 
 
 if __name__ == "__main__":
-    browser_latency_benchmark()
+    browser_latency_benchmark(breakdown="--breakdown" in sys.argv[1:])
