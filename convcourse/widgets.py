@@ -456,7 +456,6 @@ class KernelPlayground(_Experiment):
         # A click on any of the pictures looks at the pixel clicked (the pictures share one size).
         self.clicks = {name: _on_click(boxes[name], lambda: self.images[self.image_choice.value].shape,
                                        self._look_at) for name in ("original", "sums", "picture", "yours")}
-        self._loading_preset = False
         for cell in (c for row in self.cells for c in row):
             cell.observe(self._on_cell, names="value")
         self.preset.observe(self._on_preset, names="value")
@@ -477,21 +476,19 @@ class KernelPlayground(_Experiment):
         return np.array([[cell.value for cell in row] for row in self.cells], dtype=float)
 
     def _on_preset(self, _=None) -> None:
-        if self.preset.value == self.CUSTOM:
+        if self._quiet or self.preset.value == self.CUSTOM:
             return
-        self._loading_preset = True
-        for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
-            cell.value = float(value)
-        self._loading_preset = False
+        with self._quietly():
+            for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
+                cell.value = float(value)
         self._redraw()
 
     def _on_cell(self, _) -> None:
-        if self._loading_preset:
+        if self._quiet:
             return
         if self.preset.value != self.CUSTOM and not np.array_equal(self.kernel, self.presets[self.preset.value]):
-            self._loading_preset = True  # switching the label must not reload the preset's numbers
-            self.preset.value = self.CUSTOM
-            self._loading_preset = False
+            with self._quietly():  # switching the label must not reload the preset's numbers
+                self.preset.value = self.CUSTOM
         self._redraw()
 
     def _checked_kernel(self) -> np.ndarray:
