@@ -46,13 +46,14 @@ def job_folder(tmp_path_factory):
 
 
 def _zygote_in_helper(job_folder: Path, extra_modules: tuple[str, ...] = (), environment: dict | None = None):
-    """A process that has forked a zygote, as a job's process does first thing; stopped afterwards."""
+    """A process that has forked a zygote, as a job's process does first thing (in the kernels' environment,
+    after preloading the lesson's libraries); stopped afterwards."""
     socket_path = job_folder / "private" / "kernels.sock"
     helper = subprocess.Popen([sys.executable, "-c", (
-        "import signal, sys\nfrom convcourse.grading.warm_kernels import start_zygote\n"
-        f"start_zygote({str(socket_path)!r}, {extra_modules!r}, {environment!r})\n"
+        "import signal, sys\nfrom convcourse.grading.warm_kernels import preload, start_zygote\n"
+        f"preload({extra_modules!r})\nstart_zygote({str(socket_path)!r})\n"
         "print('ready', flush=True)\nsignal.pause()")],
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, text=True, env=environment)
     assert helper.stdout.readline().strip() == "ready"
     yield psutil.Process(helper.pid), socket_path
     helper.kill()

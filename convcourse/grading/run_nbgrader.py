@@ -11,7 +11,6 @@ everything below this process is killed, before the job reads any result.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
@@ -22,7 +21,7 @@ from nbgrader.apps.nbgraderapp import main as nbgrader_main
 
 from .process_tree import adopt_orphans, kill_descendants
 from .protocol import FEEDBACK_FAILED, ZYGOTE_ENV
-from .warm_kernels import start_zygote
+from .warm_kernels import preload, start_zygote
 
 
 def _run_app(app_class, argv: list[str]) -> bool:
@@ -54,10 +53,12 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.clear()
     os.environ.update(environment)  # the job's, which are the kernels': Keras reads KERAS_HOME on import
-    import_lesson_libraries(warm_modules)
+    # Once per job, for the re-check and (through the fork) the kernels' zygote alike: the re-check used to import
+    # TensorFlow again after the kernel's cells had run (about 4 s).
+    preload(warm_modules)
     if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
         try:
-            start_zygote(environment[ZYGOTE_ENV], warm_modules, environment)
+            start_zygote(environment[ZYGOTE_ENV])
         except OSError as error:  # e.g. a socket path too long: the kernels start fresh (sandbox.launch)
             print(f"convcourse: no warm kernels ({error})", file=sys.stderr)
     os.chdir(folder)
@@ -74,17 +75,6 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(code)
-
-
-def import_lesson_libraries(modules) -> None:
-    """Import the lesson's libraries once per job, before the zygote is forked (forking after a TensorFlow import,
-    with no operation run, is safe: benchmarks/fork_after_tensorflow.py): the re-check then finds them loaded,
-    where it used to import them again after the kernel's cells had run (about 4 s for TensorFlow)."""
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a library that fails here fails in the kernel too, where it is reported
-            pass
 
 
 def main(argv: list[str]) -> int:

@@ -39,13 +39,21 @@ WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell
 _MESSAGE_BYTES = 1 << 20
 
 
-def start_zygote(socket_path: str, extra_modules=(), environment: dict[str, str] | None = None) -> int:
+def preload(modules) -> None:
+    """Import ``modules`` and run nothing of them (forking after a TensorFlow operation can deadlock the child:
+    benchmarks/fork_after_tensorflow.py). A module that fails here fails in the kernel, where it is reported."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def start_zygote(socket_path: str) -> int:
     """Fork the zygote (it dies with this process); return its pid once it listens at ``socket_path``.
 
-    It imports ``WARM_MODULES`` and ``extra_modules`` (TensorFlow for the Keras lessons) before it forks its
-    first kernel, and runs nothing of them: forking after a TensorFlow operation can deadlock the child.
-    ``environment`` is the kernels' environment, set before those imports: Keras reads KERAS_HOME (where
-    the data sets are) once, on import."""
+    The zygote has what this process imported (the job's process preloads the lesson's libraries first, in the
+    kernels' environment: Keras reads KERAS_HOME, where the data sets are, once, on import) and ``WARM_MODULES``."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(socket_path)
     os.chmod(socket_path, 0o600)
@@ -54,22 +62,15 @@ def start_zygote(socket_path: str, extra_modules=(), environment: dict[str, str]
     if pid == 0:
         try:
             die_with_parent()
-            if environment is not None:
-                os.environ.clear()
-                os.environ.update(environment)
-            _serve(listener, extra_modules)
+            _serve(listener)
         finally:
             os._exit(0)
     listener.close()
     return pid
 
 
-def _serve(listener: socket.socket, extra_modules=()) -> None:
-    for name in (*WARM_MODULES, *extra_modules):
-        try:
-            importlib.import_module(name)  # already loaded when forked from the forkserver; a Dask job's is not
-        except Exception:  # noqa: BLE001 - a module that fails here fails in the kernel, where it is reported
-            pass
+def _serve(listener: socket.socket) -> None:
+    preload(WARM_MODULES)  # already loaded when forked from the forkserver; a Dask job's are not
     kernels: dict[socket.socket, int] = {}  # a launcher's connection -> its kernel's process
     while True:
         ready, _, _ = select.select([listener, *kernels], [], [], 0.2)
