@@ -316,28 +316,38 @@ def measure(names: list[str], n: int) -> dict[str, dict]:
                    "found": found[name]} for name in names}
 
 
-def measure_as_nobody(names: list[str], n: int) -> dict[str, dict]:
-    """Run ``measure`` for ``names`` in a child process as nobody (a non-root instructor): their numbers.
+def python_for_nobody(scratch: Path) -> str:
+    """A Python that nobody (a non-root instructor) can run with the course environment's packages.
 
     An unprivileged user must be able to read the interpreter. Where it lives under a folder they cannot
-    enter (here the course's .venv points into /root/.pyenv, mode 700), the child runs Debian's python3 of
-    the same minor version with the course environment's packages added (a venv made for it in /var/tmp).
+    enter (here the course's .venv points into /root/.pyenv, mode 700), this is Debian's python3 of the same
+    minor version in a venv made in ``scratch`` whose .pth adds the environment's site-packages, with an
+    ``alembic`` beside it (nbgrader runs it from PATH); else this Python.
     """
+    probe = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "test", "-x",
+                            os.path.realpath(sys.executable)])
+    if probe.returncode == 0:
+        return sys.executable
+    venv = scratch / "venv"
+    system_python = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+    subprocess.run([system_python, "-m", "venv", "--without-pip", str(venv)], check=True)
+    packages = next(Path(sys.prefix).glob("lib/python*/site-packages"))
+    site = next(venv.glob("lib/python*/site-packages"))
+    (site / "course.pth").write_text(f"import site; site.addsitedir({str(packages)!r})\n")
+    python = str(venv / "bin" / "python")
+    (venv / "bin" / "alembic").write_text(f"#!{python}\nimport sys\nfrom alembic.config import main\nsys.exit(main())\n")
+    (venv / "bin" / "alembic").chmod(0o755)
+    return python
+
+
+def measure_as_nobody(names: list[str], n: int) -> dict[str, dict]:
+    """Run ``measure`` for ``names`` in a child process as nobody (a non-root instructor): their numbers."""
     if os.geteuid() != 0:
         return measure(names, n)
     scratch = Path(tempfile.mkdtemp(prefix="convcourse-isolation-nobody-", dir="/var/tmp"))
-    python = sys.executable
     try:
         os.chmod(scratch, 0o755)
-        probe = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "test", "-r",
-                                os.path.realpath(sys.executable)])
-        if probe.returncode != 0:
-            system_python = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
-            subprocess.run([system_python, "-m", "venv", "--without-pip", str(scratch / "venv")], check=True)
-            packages = next(Path(sys.prefix).glob("lib/python*/site-packages"))
-            site = next((scratch / "venv").glob("lib/python*/site-packages"))
-            (site / "course.pth").write_text(f"import site; site.addsitedir({str(packages)!r})\n")
-            python = str(scratch / "venv" / "bin" / "python")
+        python = python_for_nobody(scratch)
         home = scratch / "home"
         home.mkdir()
         os.chown(home, NOBODY, NOBODY)
@@ -368,11 +378,18 @@ def setup_costs(n: int) -> dict[str, list[float]]:
     commands = {"true": ["true"], "python, sandbox imported, exec true": [sys.executable, "-c", confine]}
     if not unavailable("sandbox-cold"):
         commands["sandbox.run_confined"] = [sys.executable, "-c", confine, "confine"]
+    nobody_job = Path(tempfile.mkdtemp(prefix="convcourse-isolation-"))
+    scratch = Path(tempfile.mkdtemp(prefix="convcourse-isolation-nobody-", dir="/var/tmp"))
+    nobody_env = {WORKSPACE_ENV: str(nobody_job)}
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        os.chown(nobody_job, NOBODY, NOBODY)
+        os.chmod(scratch, 0o755)
+        python = python_for_nobody(scratch)
+        commands["setpriv nobody, python, sandbox imported, exec true"] = [*as_nobody, python, "-c", confine]
+        commands["sandbox.run_confined (nobody)"] = [*as_nobody, python, "-c", confine, "confine"]
     if shutil.which("bwrap"):
         commands["bwrap (root)"] = [*bwrap_args(job.root, network=False), "true"]
-        nobody_job = Path(tempfile.mkdtemp(prefix="convcourse-isolation-"))
         if os.geteuid() == 0 and shutil.which("setpriv"):
-            os.chown(nobody_job, NOBODY, NOBODY)
             commands["setpriv nobody, true"] = [*as_nobody, "true"]
             args = bwrap_args(nobody_job, network=False)
             for index in reversed(range(len(args) - 2)):  # what nobody cannot read (here /root's Python)
@@ -384,19 +401,20 @@ def setup_costs(n: int) -> dict[str, list[float]]:
         for _ in range(n + 1):  # the first round is not kept
             for name, command in commands.items():
                 extra = {TASKS_ENV: f"{job.cgroup} {LIMITS.tasks}"} if name == "sandbox.run_confined" else {}
+                extra |= nobody_env if "nobody" in name else {}
                 start = time.perf_counter()
                 subprocess.run(command, env=dict(env, **extra), check=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
                 seconds[name].append(time.perf_counter() - start)
     finally:
         job.remove()
-        if shutil.which("bwrap"):
-            shutil.rmtree(nobody_job, ignore_errors=True)
+        shutil.rmtree(nobody_job, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     return {name: values[1:] for name, values in seconds.items()}
 
 
 def unavailable(name: str) -> str | None:
-    if name.startswith("sandbox") and sandbox.unavailable_because():
+    if name.startswith("sandbox"):
         return sandbox.unavailable_because()
     if name.startswith("bwrap") and not shutil.which("bwrap"):
         return "bwrap is not installed (apt-get install bubblewrap)"
@@ -462,7 +480,9 @@ def main() -> None:
     print(f"\nSetting the confinement up around /bin/true, no kernel ({max(args.n, 20)} runs each): ms, median / worst")
     for name, values in costs.items():
         print(f"  {name:<36} {statistics.median(values) * 1000:8.1f} / {max(values) * 1000:7.1f}")
-    pairs = (("sandbox.run_confined", "python, sandbox imported, exec true"), ("bwrap (root)", "true"),
+    pairs = (("sandbox.run_confined", "python, sandbox imported, exec true"),
+             ("sandbox.run_confined (nobody)", "setpriv nobody, python, sandbox imported, exec true"),
+             ("bwrap (root)", "true"),
              ("bwrap (nobody)", "setpriv nobody, true"))
     for name, base in pairs:
         if name in costs:

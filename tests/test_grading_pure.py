@@ -8,7 +8,9 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
 import types
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -151,9 +153,16 @@ def test_a_job_s_folder_counts_every_file_on_disk_once_and_deleted_ones_still_he
 def test_the_sandbox_says_when_it_cannot_confine_kernels():
     from convcourse.grading.sandbox import unavailable_because
 
-    assert unavailable_because(euid=0, platform="linux") is None
-    assert "needs root" in unavailable_because(euid=1000, platform="linux")
-    assert "needs Linux" in unavailable_because(euid=0, platform="darwin")
+    assert unavailable_because(platform="linux", trial=lambda: None) is None
+    refused = unavailable_because(platform="linux", trial=lambda: "unshare: Operation not permitted")
+    assert "does not let you confine" in refused and "Operation not permitted" in refused
+    assert "needs Linux" in unavailable_because(platform="darwin", trial=lambda: None)
+
+
+def test_the_confinement_trial_confines_a_child_here_and_leaves_nothing():
+    before = set(Path(tempfile.gettempdir()).glob("convcourse-trial-*"))
+    assert sandbox.confinement_trial() is None  # this machine (root, or user namespaces) confines kernels
+    assert set(Path(tempfile.gettempdir()).glob("convcourse-trial-*")) == before
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not any(os.path.exists(os.path.join(root, "cgroup.procs"))

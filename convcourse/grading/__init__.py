@@ -13,9 +13,10 @@ Four kinds of process, each started by the one above it and killed with it:
      |            first forks the kernel zygote (warm_kernels.py), before reading anything secret
      | jupyter_client starts the kernelspec's command (kernel_launcher.py); the zygote forks the kernel
      v
-  confined kernel IPython in its own PID and mount namespaces, no capabilities, bounded /tmp and
-                  /dev/shm, a pids cgroup (sandbox.py), resource limits (kernel_guard.py); it answers the
-                  re-check's requests with plain data only (remote.py)
+  confined kernel IPython in its own PID and mount namespaces (inside a user namespace of its own when
+                  the instructor is not root), no capabilities, bounded /tmp and /dev/shm, a pids cgroup
+                  (sandbox.py), resource limits (kernel_guard.py); it answers the re-check's requests
+                  with plain data only (remote.py)
 
 They agree only through protocol.py: environment variables, files in the job's folder, an exit code, the
 limits and the job and result types. Imports point one way, down these layers (tests/test_imports.py

@@ -85,7 +85,7 @@ def grade(args) -> int:
     if unconfined:
         print(f"Warning: {unconfined}, so students' kernels run unconfined: they can read this machine's files "
               f"(the solutions included) and write wherever you can. The re-check outside the kernel still "
-              f"decides every point. Grade as root, in a container, or on a Dask worker that runs as root "
+              f"decides every point. Grade on a Linux machine that allows user namespaces, or as root "
               f"(grader/README.md, \"Why nothing inside the kernel can earn points\").", file=sys.stderr)
     watch = Canary(course, jobs, enabled=not args.no_canary)
 

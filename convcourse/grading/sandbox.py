@@ -13,14 +13,19 @@ confines a fresh kernel here, or has the job's zygote fork a warm one and confin
   (``protocol.COVERED_FROM_KERNEL``); a minimal ``/dev``; all of it read-only except its own folder and
   ``/tmp``, so nothing it does can reach the solutions or change the course, the grader's code or another
   student's files;
-- no capabilities: although it runs as root, it cannot mount, unmount or undo any of this;
+- no capabilities: although it runs as root (or, for an instructor grading as an ordinary user, as that user
+  inside a user namespace of its own), it cannot mount, unmount or undo any of this;
 - bounded: ``/tmp`` and ``/dev/shm`` are RAM-backed filesystems of a fixed size (``protocol.TMP_ENV``,
   ``protocol.SHM_ENV``), and every kernel of the job shares one cap on tasks, processes and threads
   together (a ``pids`` cgroup, ``protocol.TASKS_ENV``; where the machine offers none, the job's supervisor
   counts them instead).
 
-Where namespaces are not available (not root, no Linux), the kernel runs as IPython's usual one and the
-job's log says so.
+Root gets these namespaces directly. An ordinary user gets the same ones inside a user namespace (where the
+operating system allows them, as most Linux distributions do): the kernel keeps the user's own uid, and its
+capabilities reach only its own namespaces until they are dropped. ``unavailable_because`` tries it once
+before grading starts. Where it does not work (no Linux, namespaces refused, as in a container without
+``CAP_SYS_ADMIN`` or where user namespaces are off), the kernel runs as IPython's usual one and
+``convcourse grade`` warns in one sentence.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ import ctypes
 import json
 import os
 import signal
-import stat
 import sys
 import tempfile
 import time
@@ -38,27 +42,61 @@ from .process_tree import die_with_parent
 from .protocol import (COVERED_FROM_KERNEL, HIDE_ENV, OFFLINE_DATA_ENV, SHM_ENV, TASKS_ENV, TMP_ENV, WORKSPACE_ENV,
                        ZYGOTE_ENV)
 
-CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER = 0x00020000, 0x20000000, 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522  # <linux/capability.h>
-DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9)}
+DEVICES = ("null", "zero", "full", "random", "urandom")
 # Where a pids cgroup can be made: cgroup v1's pids hierarchy, or the cgroup v2 root.
 CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def unavailable_because(euid: int | None = None, platform: str = sys.platform) -> str | None:
-    """Why kernels cannot be confined on this machine (None when they can): namespaces need Linux and root."""
+def unavailable_because(platform: str = sys.platform, trial=None) -> str | None:
+    """Why kernels cannot be confined on this machine (None when they can): the sandbox needs Linux and its
+    mount and PID namespaces, which an ordinary user gets inside a user namespace. ``trial`` (by default
+    ``confinement_trial``) confines a process that does nothing, once, and says what failed."""
     if not platform.startswith("linux"):
         return f"the sandbox needs Linux (this is {platform})"
-    euid = os.geteuid() if euid is None else euid
-    if euid != 0:
-        return "the sandbox needs root (Linux namespaces); you are grading as an ordinary user"
-    return None
+    problem = (trial or confinement_trial)()
+    if problem is None:
+        return None
+    needs = "mount and PID namespaces" if os.geteuid() == 0 else "user namespaces"
+    return f"this machine does not let you confine a kernel in Linux {needs} ({problem})"
+
+
+def confinement_trial() -> str | None:
+    """Confine a child that does nothing, exactly as a kernel is confined (in a folder of its own, then
+    removed): None if that worked, else what failed, in a few words."""
+    folder = tempfile.mkdtemp(prefix="convcourse-trial-")
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # never returns: the trial's outcome is its exit status and what it wrote
+        os.close(read)
+        try:
+            os.environ[WORKSPACE_ENV] = folder  # this child's own copy of the environment
+            os.environ.pop(TASKS_ENV, None)
+            _unshare()
+            grandchild = os.fork()
+            if grandchild == 0:
+                try:
+                    enter([], run_kernel=lambda argv: os._exit(0))
+                except BaseException as error:  # noqa: BLE001 - reported to the parent
+                    os.write(write, str(error).encode()[:300])
+                    os._exit(70)
+            os._exit(os.waitstatus_to_exitcode(os.waitpid(grandchild, 0)[1]) % 256)
+        except BaseException as error:  # noqa: BLE001 - reported to the parent
+            os.write(write, str(error).encode()[:300])
+            os._exit(70)
+    os.close(write)
+    with os.fdopen(read, "rb") as said:
+        message = said.read().decode(errors="replace")
+    status = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+    os.rmdir(folder)
+    return None if status == 0 else (message or f"exit status {status}")
 
 
 def _check(result: int, what: str) -> None:
@@ -206,10 +244,14 @@ def _only_system_and(needed: list[str]) -> None:
 
 
 def _minimal_dev() -> None:
+    """A fresh /dev with only the harmless devices, bound from the real ones (a user namespace may not
+    make device nodes), a sized /dev/shm and the usual links."""
+    real = os.open("/dev", os.O_PATH | os.O_DIRECTORY)  # the devices stay reachable once /dev is covered
     _mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755")
-    for name, (major, minor) in DEVICES.items():
-        os.mknod(f"/dev/{name}", 0o666 | stat.S_IFCHR, os.makedev(major, minor))
-        os.chmod(f"/dev/{name}", 0o666)
+    for name in DEVICES:
+        open(f"/dev/{name}", "w").close()
+        _mount(f"/proc/self/fd/{real}/{name}", f"/dev/{name}", None, MS_BIND)
+    os.close(real)
     os.makedirs("/dev/shm")
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777{_size(SHM_ENV)}")
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
@@ -281,6 +323,18 @@ def enter(argv: list[str], run_kernel) -> None:
     run_kernel(argv)
 
 
+def _unshare() -> None:
+    """New mount and PID namespaces for this process's next child; for an ordinary user, inside a new user
+    namespace where that child keeps the user's uid and gid (so the job folder stays its own) and holds
+    capabilities over its namespaces only, until ``_drop_capabilities``."""
+    uid, gid = os.geteuid(), os.getegid()
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | (CLONE_NEWUSER if uid != 0 else 0)), "unshare")
+    if uid != 0:
+        _write("/proc/self/setgroups", "deny")  # required before an unprivileged gid_map
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+
+
 def exec_ipykernel(argv: list[str]) -> None:
     """Become a fresh kernel: the cold start."""
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
@@ -292,7 +346,7 @@ def run_confined(argv: list[str], run_kernel=exec_ipykernel) -> None:
     if os.environ.get(TASKS_ENV):
         cap_tasks(os.environ.pop(TASKS_ENV))
     try:
-        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+        _unshare()
     except OSError as error:
         print(f"convcourse sandbox: namespaces unavailable ({error}); the kernel runs unconfined", file=sys.stderr)
         run_kernel(argv)
