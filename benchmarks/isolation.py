@@ -93,9 +93,9 @@ _FILTER = "none (takes a compiled filter: --seccomp FD)"
 VARIANTS = (
     Variant("plain", "IPython's kernel, no isolation", "yes", "anywhere root may", "unbounded",
             "none (the supervisor counts)", _SAME, "all of root's", "none"),
-    Variant("sandbox-cold", "sandbox.py, fresh kernel", "kept (TCP to nbgrader)", _WRITES, _SIZES, "pids cgroup",
+    Variant("sandbox-cold", "sandbox.py, fresh kernel", "none (lo only; ipc transport)", _WRITES, _SIZES, "pids cgroup",
             _SAME, "none (exec with an empty bounding set)", "none"),
-    Variant("sandbox-warm", "sandbox.py, kernel forked from the job's zygote", "kept (TCP to nbgrader)", _WRITES,
+    Variant("sandbox-warm", "sandbox.py, kernel forked from the job's zygote", "none (lo only; ipc transport)", _WRITES,
             _SIZES, "pids cgroup", _SAME, "none (capset after the bounding set)", "none"),
     Variant("bwrap-net", "bubblewrap as root, network kept", "kept (--share-net)", _WRITES, _SIZES + " (--size)",
             "pids cgroup, joined by a shell line before bwrap", _SAME, "none (--cap-drop ALL)", _FILTER),
@@ -277,11 +277,11 @@ def prepared(name: str):
         if name == "plain":
             argv = kernel_argv()
         elif name == "sandbox-cold":
-            argv, env = launcher, confined
+            argv, env, transport = launcher, confined, "ipc"  # as grading's kernels (jobs.Workspace.kernel_options)
         elif name == "sandbox-warm":
             socket_path = job.root / "private" / "kernels.sock"
             helper = start_zygote([], socket_path, env)
-            argv, env = launcher, dict(confined, **{ZYGOTE_ENV: str(socket_path)})
+            argv, env, transport = launcher, dict(confined, **{ZYGOTE_ENV: str(socket_path)}), "ipc"
         elif name in ("bwrap-net", "bwrap", "bwrap-user"):
             network = name == "bwrap-net"
             argv = in_pids_cgroup(job, [*bwrap_args(job.root, network), *kernel_argv()])
@@ -479,7 +479,7 @@ def main() -> None:
     costs = setup_costs(max(args.n, 20))
     print(f"\nSetting the confinement up around /bin/true, no kernel ({max(args.n, 20)} runs each): ms, median / worst")
     for name, values in costs.items():
-        print(f"  {name:<36} {statistics.median(values) * 1000:8.1f} / {max(values) * 1000:7.1f}")
+        print(f"  {name:<52} {statistics.median(values) * 1000:8.1f} / {max(values) * 1000:7.1f}")
     pairs = (("sandbox.run_confined", "python, sandbox imported, exec true"),
              ("sandbox.run_confined (nobody)", "setpriv nobody, python, sandbox imported, exec true"),
              ("bwrap (root)", "true"),

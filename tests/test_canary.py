@@ -107,6 +107,8 @@ def test_missing_data_sets_stop_grading_before_a_class_gets_zeros(tmp_path):
                "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}  # a closed port
     offline.pop("CONVCOURSE_OFFLINE_DATA", None)
     said = stopped_run(tmp_path, "05_cnn_in_keras", offline)
+    # First the command tried to cache it for the kernels (which have no network), and said it could not.
+    assert "convcourse grade: a data set could not be cached for the kernels: Fashion-MNIST is not cached" in said
     assert "a file the lesson reads is missing in the grading kernel" in said
     assert "DataUnavailableError: Fashion-MNIST is not cached" in said
 

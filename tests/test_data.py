@@ -93,3 +93,35 @@ def test_fashion_mnist_without_cache_or_network_says_what_is_missing_and_where(t
     assert "DataUnavailableError" in message
     assert str(tmp_path / "keras" / "datasets" / "fashion-mnist") in message
     assert "train-images-idx3-ubyte.gz" in message
+
+
+def test_grading_downloads_only_the_data_sets_missing_from_the_caches(tmp_path, monkeypatch):
+    """convcourse grade fetches what the kernels (no network) will read: nothing already cached, nothing with
+    an offline folder, and each failure in the loader's own words."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("CONVCOURSE_OFFLINE_DATA", raising=False)
+    folders = data.cache_folders()
+    assert folders == {"fashion_mnist": tmp_path / "keras" / "datasets" / "fashion-mnist",
+                       "ascent": tmp_path / "cache" / "scipy-data"}
+    loaded = []
+
+    def cannot_download(name):
+        def load():
+            loaded.append(name)
+            raise data.DataUnavailableError(f"{name} is not cached")
+        return load
+
+    monkeypatch.setattr(data, "fashion_mnist", cannot_download("fashion_mnist"))
+    monkeypatch.setattr(data, "ascent", cannot_download("ascent"))
+    assert data.fetch_missing() == ["fashion_mnist is not cached", "ascent is not cached"]
+    for name, files in (("fashion_mnist", data.FASHION_MNIST_FILES), ("ascent", ("ascent.dat",))):
+        folders[name].mkdir(parents=True)
+        for file in files:
+            (folders[name] / file).write_bytes(b"cached")
+    loaded.clear()
+    assert data.fetch_missing() == [] and loaded == []
+    (folders["ascent"] / "ascent.dat").unlink()
+    assert data.fetch_missing() == ["ascent is not cached"] and loaded == ["ascent"]
+    monkeypatch.setenv("CONVCOURSE_OFFLINE_DATA", str(tmp_path))
+    assert data.fetch_missing() == []

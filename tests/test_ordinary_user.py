@@ -47,6 +47,7 @@ print("PROBE", json.dumps({
     "sizes": [shutil.disk_usage("/tmp").total >> 20, shutil.disk_usage("/dev/shm").total >> 20],
     "seen": sorted(p for p in ("solutions", "source", "gradebook.db", "submitted") if os.path.exists(f"{course}/{p}")),
     "devices": sorted(os.listdir("/dev")),
+    "network": sorted(line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]),
 }))
 """
 
@@ -103,12 +104,14 @@ def test_nobody_s_kernel_is_confined_as_root_s_is(nobody):
     assert probed["sizes"] == [24, 8]
     assert probed["devices"] == ["fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom", "zero"]
     assert probed["seen"] == []  # /var/tmp/convcourse-nobody-*/job's parent is not visible at all
+    assert probed["network"] == ["lo"]  # a network namespace of its own
 
 
 @pytest.mark.slow
 def test_an_ordinary_instructor_grades_a_class_with_every_kernel_confined(nobody):
     """`convcourse grade` run by nobody: no warning, honest marks, and a spy (nobody's own course, which it
-    could read and write unconfined) sees none of the course and can write only its job's folders."""
+    could read and write unconfined) sees none of the course, can write only its job's folders and has no
+    network."""
     scratch, python = nobody
     course = Course(scratch / "course", (LESSON,))
     source = notebooks.read(LESSON)
@@ -131,6 +134,7 @@ def test_an_ordinary_instructor_grades_a_class_with_every_kernel_confined(nobody
     assert probed["pid"] == 1 and probed["uid"] == NOBODY
     assert probed["CapEff"] == probed["CapPrm"] == "0000000000000000"
     assert probed["seen"] == [], "the spy saw the course's solutions, gradebook or submissions"
+    assert probed["network"] == ["lo"], "the spy's kernel had a network"
     assert str(course.root) not in probed["writable"] and "/var/tmp" not in probed["writable"]
 
 

@@ -6,6 +6,7 @@ job's kernelspec (``python -m convcourse.grading.kernel_launcher``) with jupyter
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -83,10 +84,22 @@ def _environment(job_folder: Path, socket_path: Path | None) -> dict[str, str]:
     return env
 
 
+def _manager(job_folder: Path) -> KernelManager:
+    """A kernel manager for the job's kernelspec, reaching the kernel over Unix sockets in the job's folder
+    (the sandbox gives it no network), as jobs.Workspace.kernel_options has nbgrader do."""
+    specs = KernelSpecManager(kernel_dirs=[str(job_folder / "jupyter" / "kernels")], ensure_native_kernel=False)
+    connection = job_folder / "kernel" / f"connection-{next(_KERNELS)}.json"
+    connection.parent.mkdir(exist_ok=True)
+    return KernelManager(kernel_name="python3", kernel_spec_manager=specs, transport="ipc",
+                         connection_file=str(connection))
+
+
+_KERNELS = itertools.count()
+
+
 def _start(job_folder: Path, socket_path: Path | None, log: Path | None = None,
            environment: dict[str, str] | None = None) -> KernelManager:
-    specs = KernelSpecManager(kernel_dirs=[str(job_folder / "jupyter" / "kernels")], ensure_native_kernel=False)
-    manager = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    manager = _manager(job_folder)
     output = open(log, "w") if log else subprocess.DEVNULL
     manager.start_kernel(env=_environment(job_folder, socket_path) | (environment or {}), cwd=str(job_folder / "work"),
                          stdout=output, stderr=output)
@@ -124,10 +137,16 @@ def test_a_warm_kernel_starts_with_the_lessons_imports_and_is_confined(job_folde
             f"try:\n    print('private', os.listdir({str(job_folder / 'private')!r}))\n"
             "except PermissionError:\n    print('private refused')\n"
             "print('variables', sorted(v for v in os.environ if v.startswith('CONVCOURSE_') and ('ZYGOTE' in v or 'SANDBOX' in v)))\n"
-            "print('cwd', os.getcwd())"))
+            "print('cwd', os.getcwd())\n"
+            "print('network', sorted(line.split(':')[0].strip() for line in open('/proc/net/dev').readlines()[2:]))\n"
+            "import socket\n"
+            "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=5)\n    print('reached the internet')\n"
+            "except OSError as error:\n    print('unreachable', type(error).__name__)"))
     finally:
         manager.shutdown_kernel(now=True)
     assert result["error"] is None
+    assert "network ['lo']" in result["printed"]          # its own network namespace: nothing but a loopback
+    assert "unreachable OSError" in result["printed"]
     assert "pid 1\n" in result["printed"]                 # its own PID namespace
     assert "warm True" in result["printed"]               # forked with the lessons' imports loaded
     assert "secret False" in result["printed"]            # the re-check secret is covered
@@ -247,9 +266,7 @@ def test_a_course_kept_under_tmp_stays_visible_and_read_only_in_the_kernels_fres
     assert str(course).startswith("/tmp/")
     shutil.copytree(COURSE_ROOT / "convcourse", course / "convcourse", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(COURSE_ROOT / "data", course / "data")
-    specs = job_folder / "jupyter" / "kernels"
-    manager = KernelManager(kernel_name="python3",
-                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)], ensure_native_kernel=False))
+    manager = _manager(job_folder)
     manager.start_kernel(env=dict(_environment(job_folder, None), PYTHONPATH=str(course)), cwd=str(job_folder / "work"),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -16,6 +16,8 @@ import time
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from convcourse.data import fetch_missing
+
 from . import canary
 from .intake import import_submissions
 from .jobs import STOP, grade_student, start_job_server
@@ -81,6 +83,9 @@ def grade(args) -> int:
     print(f"{args.lesson}: {len(students)} submission{'s' if len(students) != 1 else ''}, {len(to_grade)} to grade"
           + (f" ({skipped} graded before; --force grades them again)" if skipped else "") + ".")
     jobs = course.jobs(args.lesson, to_grade, limits_for(args.lesson, args), feedback=not args.no_feedback)
+    if jobs and not args.dask:  # the kernels have no network: the data sets they read come from these caches
+        for problem in fetch_missing():
+            print(f"convcourse grade: a data set could not be cached for the kernels: {problem}", file=sys.stderr)
     unconfined = unavailable_because() if jobs and not args.dask else None
     if unconfined:
         print(f"Warning: {unconfined}, so students' kernels run unconfined: they can read this machine's files "

@@ -30,13 +30,15 @@ from pathlib import Path
 import nbformat
 import psutil
 
+from convcourse.data import cache_folders
 from convcourse.notebooks import grade_id
 
 from .process_tree import kill_all
-from .protocol import (FEEDBACK_FAILED, GRADEBOOK_FILE, HIDE_ENV, JOB_PROCESS_MODULE, JOB_SPEC_FILE, JUPYTER_FOLDER,
-                       KERNEL_LAUNCHER_MODULE, KERNELSPEC_FILE, LOG_FILE, MEGABYTE, MESSAGE_LIMIT, REPORT_ENV,
-                       REPORT_FILE, SECRET_FILE, TENSORFLOW_LESSONS, TENSORFLOW_MODULES, WORKSPACE_ENV, ZYGOTE_ENV,
-                       ZYGOTE_SOCKET, CellResult, GradingJob, GradingResult, kernel_settings, submission_digest)
+from .protocol import (CONNECTION_FILE, FEEDBACK_FAILED, GRADEBOOK_FILE, HIDE_ENV, JOB_PROCESS_MODULE, JOB_SPEC_FILE,
+                       JUPYTER_FOLDER, KERNELSPEC_FILE, KERNEL_LAUNCHER_MODULE, LOG_FILE, MEGABYTE, MESSAGE_LIMIT,
+                       REPORT_ENV, REPORT_FILE, SECRET_FILE, TENSORFLOW_LESSONS, TENSORFLOW_MODULES,
+                       UNIX_SOCKET_PATH_MAX, WORKSPACE_ENV, ZYGOTE_ENV, ZYGOTE_SOCKET, CellResult, GradingJob,
+                       GradingResult, kernel_settings, submission_digest)
 from .run_nbgrader import grade_in_process
 from .sandbox import remove_task_cgroups
 from .warm_kernels import WARM_MODULES
@@ -113,6 +115,16 @@ class Workspace:
         })
         return env
 
+    def kernel_options(self) -> list[str]:
+        """nbgrader's options for the kernels it starts: Unix sockets in the job's folder, named after a
+        connection file beside them, so the sandbox can give the kernel no network. Where the folder's path
+        is too long for a socket's (107 bytes), none: the kernel keeps TCP, and so the network."""
+        connection = self.root / CONNECTION_FILE
+        if len(f"{connection.with_suffix('')}-ipc-99999".encode()) > UNIX_SOCKET_PATH_MAX:
+            return []
+        connection.parent.mkdir(exist_ok=True)
+        return ["--KernelManager.transport=ipc", f"--KernelManager.connection_file={connection}"]
+
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         remove_task_cgroups(self.root.name)
@@ -130,7 +142,7 @@ def grade_student(job: GradingJob) -> GradingResult:
             return _without_grading(workspace, notebook_problem, notes, started)
         outcome, log_tail = supervisor.run(
             autograde=[job.lesson, "--student", job.student, "--create", "--force",
-                       f"--Execute.timeout={job.limits.cell_timeout}"],
+                       f"--Execute.timeout={job.limits.cell_timeout}", *workspace.kernel_options()],
             feedback=[job.lesson, "--student", job.student, "--force"] if job.feedback else None)
         if outcome == "no feedback":
             outcome = "graded"
@@ -326,10 +338,9 @@ def _provide_data_caches(home: Path) -> None:
     The kernel gets a home of its own (it must not write the instructor's caches), so the data sets are
     linked into it: hard links when possible, otherwise copies.
     """
-    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    xdg_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    for source, target in [(keras_home / "datasets" / "fashion-mnist", home / ".keras" / "datasets" / "fashion-mnist"),
-                           (xdg_cache / "scipy-data", home / ".cache" / "scipy-data")]:
+    folders = cache_folders()
+    for source, target in [(folders["fashion_mnist"], home / ".keras" / "datasets" / "fashion-mnist"),
+                           (folders["ascent"], home / ".cache" / "scipy-data")]:
         if not source.is_dir():
             continue
         target.mkdir(parents=True, exist_ok=True)

@@ -94,6 +94,10 @@ GRADEBOOK_FILE = "gradebook.db"
 CONFIG_FILE = "nbgrader_config.py"
 JUPYTER_FOLDER = "jupyter"                        # JUPYTER_PATH: holds the job's kernelspec
 KERNELSPEC_FILE = f"{JUPYTER_FOLDER}/kernels/python3/kernel.json"
+# jupyter_client talks to the kernel over Unix sockets (its ipc transport: the kernel has no network) named
+# after the connection file, beside it: short paths, since a socket's may not exceed 107 bytes.
+CONNECTION_FILE = "kernel/connection.json"
+UNIX_SOCKET_PATH_MAX = 107  # bytes, on Linux
 # The course's secret that shifts hidden tests' seeds in the re-check (recheck.py): in the course folder
 # (made once, instructor-only) and at the same place in each job's folder, covered in the kernel.
 SECRET_FILE = "grading/recheck-secret"

@@ -4,6 +4,10 @@ The job's kernelspec runs ``python -m convcourse.grading.kernel_launcher`` (kern
 confines a fresh kernel here, or has the job's zygote fork a warm one and confine it here too
 (warm_kernels.py). Either way the kernel nbgrader talks to is IPython's own, started inside:
 
+- no network (a network namespace with only a loopback, down): it cannot download, upload or reach any
+  service; nbgrader talks to it over Unix sockets in the job's folder (jupyter_client's ipc transport,
+  ``protocol.CONNECTION_FILE``; only where that folder's path is too long for a socket does nbgrader use
+  TCP, and the kernel keeps the network);
 - its own process tree (a PID namespace): it cannot see, signal or trace the grader, other students'
   kernels or anything else on the machine; when its launcher dies, everything in it dies;
 - its own view of the files (a mount namespace): the operating system's folders; of everything else
@@ -42,7 +46,7 @@ from .process_tree import die_with_parent
 from .protocol import (COVERED_FROM_KERNEL, HIDE_ENV, OFFLINE_DATA_ENV, SHM_ENV, TASKS_ENV, TMP_ENV, WORKSPACE_ENV,
                        ZYGOTE_ENV)
 
-CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER = 0x00020000, 0x20000000, 0x10000000
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUSER = 0x00020000, 0x20000000, 0x40000000, 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -174,6 +178,17 @@ def _write(path: str, text: str) -> None:
 
 def _connection_file(argv: list[str]) -> str | None:
     return argv[argv.index("-f") + 1] if "-f" in argv[:-1] else None
+
+
+def _over_tcp(argv: list[str]) -> bool:
+    """Whether nbgrader reaches this kernel over TCP (where the job's folder is too long a path for Unix
+    sockets, jobs.Workspace.kernel_options), which needs the network."""
+    connection_file = _connection_file(argv)
+    try:
+        with open(connection_file) as connection:
+            return json.load(connection).get("transport", "tcp") == "tcp"
+    except (TypeError, OSError, ValueError):
+        return False
 
 
 def _fresh_tmp_keeping(keep: list[str], connection_file: str | None) -> None:
@@ -323,12 +338,14 @@ def enter(argv: list[str], run_kernel) -> None:
     run_kernel(argv)
 
 
-def _unshare() -> None:
-    """New mount and PID namespaces for this process's next child; for an ordinary user, inside a new user
-    namespace where that child keeps the user's uid and gid (so the job folder stays its own) and holds
-    capabilities over its namespaces only, until ``_drop_capabilities``."""
+def _unshare(network: bool = False) -> None:
+    """New mount and PID namespaces for this process's next child, and a network namespace unless
+    ``network``; for an ordinary user, inside a new user namespace where that child keeps the user's uid and
+    gid (so the job folder stays its own) and holds capabilities over its namespaces only, until
+    ``_drop_capabilities``."""
     uid, gid = os.geteuid(), os.getegid()
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | (CLONE_NEWUSER if uid != 0 else 0)), "unshare")
+    namespaces = CLONE_NEWNS | CLONE_NEWPID | (0 if network else CLONE_NEWNET) | (CLONE_NEWUSER if uid != 0 else 0)
+    _check(_libc.unshare(namespaces), "unshare")
     if uid != 0:
         _write("/proc/self/setgroups", "deny")  # required before an unprivileged gid_map
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
@@ -346,7 +363,7 @@ def run_confined(argv: list[str], run_kernel=exec_ipykernel) -> None:
     if os.environ.get(TASKS_ENV):
         cap_tasks(os.environ.pop(TASKS_ENV))
     try:
-        _unshare()
+        _unshare(network=_over_tcp(argv))
     except OSError as error:
         print(f"convcourse sandbox: namespaces unavailable ({error}); the kernel runs unconfined", file=sys.stderr)
         run_kernel(argv)
