@@ -150,6 +150,42 @@ class _Experiment(w.VBox):
         raise NotImplementedError
 
 
+class _Weights(_Experiment):
+    """An experiment on a grid of typed weights (``cells``) under a dropdown of named kernels (``preset``:
+    ``presets`` and CUSTOM): choosing one loads its weights; typing a weight relabels the dropdown custom."""
+
+    CUSTOM = "custom"
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The weights in the grid, as typed."""
+        return np.array([[cell.value for cell in row] for row in self.cells], dtype=float)
+
+    def _watch_weights(self) -> None:
+        self.preset.observe(self._on_preset, names="value")
+        for cell in (c for row in self.cells for c in row):
+            cell.observe(self._on_cell, names="value")
+
+    def _load_preset(self) -> None:
+        with self._quietly():
+            for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
+                cell.value = float(value)
+
+    def _on_preset(self, _=None) -> None:
+        if self._quiet or self.preset.value == self.CUSTOM:
+            return
+        self._load_preset()
+        self._redraw()
+
+    def _on_cell(self, _) -> None:
+        if self._quiet:
+            return
+        if self.preset.value != self.CUSTOM and not np.array_equal(self.kernel, self.presets[self.preset.value]):
+            with self._quietly():  # relabel only: the preset's numbers must not come back
+                self.preset.value = self.CUSTOM
+        self._redraw()
+
+
 def _picture(label: w.HTML, image: w.Widget, *more: w.Widget) -> w.VBox:
     return w.VBox([label, image, *more], layout=w.Layout(margin="0 1.2em 0.8em 0"))
 
@@ -214,7 +250,7 @@ def _named(value, what: str, default: str) -> dict[str, np.ndarray]:
     return {default: validate.grid(value, what)}
 
 
-class PixelStepper(_Experiment):
+class PixelStepper(_Weights):
     """A k x k window that moves over a small image; shows each product and their sum.
 
     ``slider`` picks the window position (row by row, over every pixel the window fits around; its readout is
@@ -227,7 +263,6 @@ class PixelStepper(_Experiment):
     """
 
     REFERENCE = "the products and their sum by NumPy"
-    CUSTOM = "custom"
 
     def __init__(self, image, kernel, start: tuple[int, int] | None = None, yours=None):
         self.images = _named(image, "image", "image")
@@ -260,9 +295,7 @@ class PixelStepper(_Experiment):
         self._load_preset()
         self.slider.observe(self._on_change, names="value")
         self.image_choice.observe(self._on_image, names="value")
-        self.preset.observe(self._on_preset, names="value")
-        for cell in (c for row in self.cells for c in row):
-            cell.observe(self._on_cell, names="value")
+        self._watch_weights()
         weights = w.VBox([w.HTML("<b>weights</b> (type to change)"), *(w.HBox(row) for row in self.cells)])
         super().__init__([w.HBox([w.VBox([self.image_choice, self.preset]), weights]),
                           w.HBox([self.play, self.slider]), self.notice, self.problem, self.view])
@@ -271,11 +304,6 @@ class PixelStepper(_Experiment):
     @property
     def image(self) -> np.ndarray:
         return self.images[self.image_choice.value]
-
-    @property
-    def kernel(self) -> np.ndarray:
-        """The weights in the grid, as typed."""
-        return np.array([[cell.value for cell in row] for row in self.cells], dtype=float)
 
     def _place(self, at: tuple[int, int] | None) -> None:
         """Positions for the current image; the window on ``at`` if it fits there, else on the first."""
@@ -289,31 +317,12 @@ class PixelStepper(_Experiment):
             self.play.max = len(self.positions) - 1
             self.play.value = index
 
-    def _load_preset(self) -> None:
-        with self._quietly():
-            for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
-                cell.value = float(value)
-
     def _on_change(self, _=None) -> None:
         if not self._quiet:
             self._redraw()
 
     def _on_image(self, _) -> None:
         self._place(self.position)
-        self._redraw()
-
-    def _on_preset(self, _) -> None:
-        if self._quiet or self.preset.value == self.CUSTOM:
-            return
-        self._load_preset()
-        self._redraw()
-
-    def _on_cell(self, _) -> None:
-        if self._quiet:
-            return
-        if self.preset.value != self.CUSTOM and not np.array_equal(self.kernel, self.presets[self.preset.value]):
-            with self._quietly():  # relabel only: the preset's numbers must not come back
-                self.preset.value = self.CUSTOM
         self._redraw()
 
     @property
@@ -407,7 +416,7 @@ def _display_reference(values: np.ndarray, mode: str) -> np.ndarray:
     return np.rint((values - low) / (high - low) * 255).astype(np.uint8)
 
 
-class KernelPlayground(_Experiment):
+class KernelPlayground(_Weights):
     """Pick or type a 3x3 kernel and an image; see the raw sums and the picture, clipped or rescaled.
 
     Controls: ``preset`` (named kernels, or "custom" once a cell is edited), ``cells`` (3x3 ``FloatText``),
@@ -422,7 +431,6 @@ class KernelPlayground(_Experiment):
     each value in its tooltip (hidden, with ``closer_box``, for small images).
     """
 
-    CUSTOM = "custom"
     REFERENCE = "SciPy's ndimage.correlate with zero 'same' padding, then NumPy's clip or a min-max stretch"
 
     def __init__(self, images: Mapping[str, np.ndarray], presets: Mapping[str, np.ndarray], yours=None):
@@ -456,9 +464,7 @@ class KernelPlayground(_Experiment):
         # A click on any of the pictures looks at the pixel clicked (the pictures share one size).
         self.clicks = {name: _on_click(boxes[name], lambda: self.images[self.image_choice.value].shape,
                                        self._look_at) for name in ("original", "sums", "picture", "yours")}
-        for cell in (c for row in self.cells for c in row):
-            cell.observe(self._on_cell, names="value")
-        self.preset.observe(self._on_preset, names="value")
+        self._watch_weights()
         for control in (self.image_choice, self.mode):
             control.observe(self._redraw, names="value")
         grid = w.VBox([w.HBox(row) for row in self.cells])
@@ -470,26 +476,6 @@ class KernelPlayground(_Experiment):
         super().__init__([w.HBox([w.VBox([self.preset, self.image_choice, self.mode]), grid]),
                           self.notice, self.problem, self.stats, pictures, self.closer_box])
         self._on_preset()
-
-    @property
-    def kernel(self) -> np.ndarray:
-        return np.array([[cell.value for cell in row] for row in self.cells], dtype=float)
-
-    def _on_preset(self, _=None) -> None:
-        if self._quiet or self.preset.value == self.CUSTOM:
-            return
-        with self._quietly():
-            for cell, value in zip((c for row in self.cells for c in row), self.presets[self.preset.value].ravel()):
-                cell.value = float(value)
-        self._redraw()
-
-    def _on_cell(self, _) -> None:
-        if self._quiet:
-            return
-        if self.preset.value != self.CUSTOM and not np.array_equal(self.kernel, self.presets[self.preset.value]):
-            with self._quietly():  # switching the label must not reload the preset's numbers
-                self.preset.value = self.CUSTOM
-        self._redraw()
 
     def _checked_kernel(self) -> np.ndarray:
         kernel = self.kernel
