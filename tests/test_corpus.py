@@ -4,6 +4,15 @@ points it should, with a message that names it; every correct alternative, and t
 The fast tests run the test cells (with their hidden tests) in-process; the slow ones hand the same
 submissions to real nbgrader, one `convcourse grade` per lesson (nbgrader's autograde for each student,
 in parallel; test_grade_command.py proves it scores as stock serial autograde does), and read the gradebook.
+
+Each student nbgrader grades costs a kernel, TensorFlow's import and (lesson 05) a training run, so the slow
+test hands in several cases as one student where that hides nothing: plan_submissions puts cases together
+only when they answer different cells and no test cell that runs one case's code is a cell another case
+fails (TEST_CELLS_RUNNING says which test cells run each answer cell, and a fast test derives it again from
+the release's stubs). Then every test cell of a combined submission runs the code of at most one case that
+changes its outcome, so its score and error are that case's own, as if handed in alone; the fast test
+test_combined_submission_loses_exactly_its_cases_points checks in-process that the cases do not interact
+otherwise (the failing cells are exactly the union, each naming its own case's mistake).
 """
 
 from __future__ import annotations
@@ -206,26 +215,138 @@ REFERENCE = "reference"
 # through nbgrader they get a subset: every correct alternative (for 05 the seed page's style and imported
 # layer names too, whose warnings on stderr must cost nothing) and mistakes
 # that between them fail every graded test cell; the fast tier above runs every case. Lesson 01 goes
-# through nbgrader whole.
+# through nbgrader whole. The subsets are then handed in combined (plan_submissions); the last name of
+# 02, 04 and 05 rides along in a submission that is graded anyway, so it costs no extra student.
 NBGRADER_SUBSET = {
     "02_whole_image": {"conv_output_size_off_by_one", "correlate2d_convolve", "pad2d_top_left", "to_display_wraps",
                        "correlate2d_einsum", "correlate2d_sliding_window", "correlate2d_fft",
-                       "pad2d_np_pad_display_interp"},
+                       "pad2d_np_pad_display_interp", "to_display_rescale_no_min"},
     "03_pooling": {"max_pool2d_odd_edge", "avg_pool2d_same_counts_padding", "pooled_size_ceil",
                    "pooling_explicit_loops", "pooling_reshape_blocks", "pooling_sliding_window", "pooling_as_strided"},
     "04_filters_to_layers": {"conv2d_flipped", "count_conv_params_bias_forgotten", "layer_shapes_pool_rounds_up",
                              "conv2d_explicit_loops", "conv2d_sliding_window_einsum", "conv2d_tensordot_im2col",
-                             "layer_shapes_kind_table"},
+                             "layer_shapes_kind_table", "count_conv_params_channels_forgotten"},
     "05_cnn_in_keras": {"keras_model_add_layer_by_layer", "keras_seed_page_style", "keras_imported_layer_names",
                         "keras_functional_api_predict", "keras_layer_objects_sub_model",
                         "build_cnn_logits_without_softmax",
                         "build_dense_model_softmax_from_logits", "feature_maps_before_relu",
-                        "reshape_and_normalize_not_normalised"},
+                        "reshape_and_normalize_not_normalised", "reshape_and_normalize_no_channel_axis"},
 }
+
+# answer cell -> the test cells that run its code, directly (lesson 05's feature_maps_layers calls build_cnn
+# and reshape_and_normalize) or through another answer (02's correlate2d pads with pad2d). Checked against
+# the release's stubs by test_test_cells_running_are_those_a_stub_fails.
+TEST_CELLS_RUNNING = {
+    "01_one_pixel": {"weighted_sum": {"weighted_sum_seed_pixel", "filter_pixel_small_image"},
+                     "filter_pixel": {"filter_pixel_small_image"}},
+    "02_whole_image": {"conv_output_size": {"conv_output_size_worked_sizes", "correlate2d_valid", "correlate2d_stride",
+                                            "correlate2d_same", "correlate2d_uint8"},
+                       "pad2d": {"pad2d_border", "correlate2d_same", "correlate2d_uint8"},
+                       "correlate2d": {"correlate2d_valid", "correlate2d_stride", "correlate2d_same",
+                                       "correlate2d_uint8"},
+                       "to_display": {"to_display_clip_and_rescale"}},
+    "03_pooling": {"pooled_size": {"pooled_size_worked_sizes", "max_pool2d_like_keras", "avg_pool2d_like_keras"},
+                   "max_pool2d": {"max_pool2d_like_keras"},
+                   "avg_pool2d": {"avg_pool2d_like_keras"}},
+    "04_filters_to_layers": {"conv2d": {"conv2d_like_keras"},
+                             "count_params": {"count_params_seed_cnn", "layer_shapes_seed_cnn"},
+                             "layer_shapes": {"layer_shapes_seed_cnn"}},
+    "05_cnn_in_keras": {"reshape_and_normalize": {"reshape_and_normalize_batch", "feature_maps_layers"},
+                        "build_dense_model": {"build_dense_model_seed"},
+                        "build_cnn": {"build_cnn_seed", "feature_maps_layers"},
+                        "feature_maps": {"feature_maps_layers"}},
+}
+
+
+def _test_cells_run_by(case: Case, running: dict[str, set[str]]) -> frozenset[str]:
+    return frozenset().union(*(running[grade_id] for grade_id in case.answers))
+
+
+def _can_share_a_submission(one: Case, other: Case, running: dict[str, set[str]]) -> bool:
+    """Whether ``one`` and ``other`` can be one submission and still each be graded as if alone.
+
+    They answer different cells, and neither fails a test cell that runs the other's code: a cell the other
+    fails would score 0 whatever this case's code does there, hiding what it scores alone. (A cell that runs
+    both and that neither fails still shows both pass.) Implies their failing cells are disjoint.
+    """
+    return (not set(one.answers) & set(other.answers)
+            and not one.failing & _test_cells_run_by(other, running)
+            and not other.failing & _test_cells_run_by(one, running))
+
+
+def plan_submissions(cases: list[Case], running: dict[str, set[str]]) -> list[tuple[Case, ...]]:
+    """The cases, packed into as few submissions as first-fit finds: each case joins the first submission
+    with whose every case it hides nothing, else starts its own. Deterministic: cases that reach the most
+    test cells go first (the hardest to place), ties by failing cells, then name."""
+    order = sorted(cases, key=lambda case: (-len(_test_cells_run_by(case, running)), -len(case.failing), case.name))
+    submissions: list[list[Case]] = []
+    for case in order:
+        home = next((submission for submission in submissions
+                     if all(_can_share_a_submission(case, other, running) for other in submission)), None)
+        if home is None:
+            submissions.append([case])
+        else:
+            home.append(case)
+    return [tuple(submission) for submission in submissions]
 
 
 def _nbgrader_cases(lesson: str) -> list[Case]:
     return [case for case in CASES if case.lesson == lesson and case.name in NBGRADER_SUBSET.get(lesson, {case.name})]
+
+
+def _nbgrader_submissions(lesson: str) -> list[tuple[Case, ...]]:
+    return plan_submissions(_nbgrader_cases(lesson), TEST_CELLS_RUNNING[lesson])
+
+
+def _student(submission: tuple[Case, ...], number: int) -> str:
+    """A case handed in alone is the student of its name; combined ones are numbered (ids stay short)."""
+    return submission[0].name if len(submission) == 1 else f"combined-{number}"
+
+
+def _answers(submission: tuple[Case, ...]) -> dict[str, str]:
+    return {grade_id: source for case in submission for grade_id, source in case.answers.items()}
+
+
+def _owners(submission: tuple[Case, ...]) -> dict[str, Case]:
+    """Failing test cell -> the case that fails it (one each: plan_submissions keeps failing cells apart)."""
+    return {grade_id: case for case in submission for grade_id in case.failing}
+
+
+def _describe_submission(submission: tuple[Case, ...]) -> str:
+    return " + ".join(case.name for case in submission)
+
+
+COMBINED = [submission for lesson in LESSONS for submission in _nbgrader_submissions(lesson) if len(submission) > 1]
+
+
+@pytest.mark.parametrize("lesson", sorted(TEST_CELLS_RUNNING))
+def test_test_cells_running_are_those_a_stub_fails(lesson):
+    """An answer cell left as the release's `raise NotImplementedError()` fails exactly the test cells that
+    run its code (a test cell that calls it, or reads a variable an ordinary cell makes with it, raises)."""
+    assert LESSONS == sorted(TEST_CELLS_RUNNING)
+    reference = notebooks.read(lesson)
+    stubs = _answer_cells(notebooks.read(lesson, release=True))
+    assert set(TEST_CELLS_RUNNING[lesson]) == set(stubs)
+    for grade_id, stub in stubs.items():
+        failures = failures_of(notebooks.with_answers(reference, {grade_id: stub}))
+        assert set(failures) == TEST_CELLS_RUNNING[lesson][grade_id], f"{grade_id}:\n{_describe(failures)}"
+
+
+def test_plan_submissions_keeps_together_only_cases_that_can_share_a_submission():
+    cases = {case.name: case for case in CASES}
+    running = TEST_CELLS_RUNNING["05_cnn_in_keras"]
+    plan = plan_submissions([cases[name] for name in (
+        "feature_maps_before_relu", "build_cnn_logits_without_softmax", "reshape_and_normalize_not_normalised",
+        "build_dense_model_softmax_from_logits", "keras_seed_page_style", "build_cnn_categorical_crossentropy")],
+        running)
+    assert [[case.name for case in submission] for submission in plan] == [
+        # the seed style answers build_cnn and build_dense_model, whose mistakes go elsewhere; feature_maps_layers
+        # runs build_cnn and reshape_and_normalize, so a feature_maps mistake would hide what they score there
+        ["keras_seed_page_style", "reshape_and_normalize_not_normalised"],
+        ["build_cnn_categorical_crossentropy", "build_dense_model_softmax_from_logits"],
+        ["build_cnn_logits_without_softmax"],
+        ["feature_maps_before_relu"]]
+    assert plan == plan_submissions(list(reversed([case for submission in plan for case in submission])), running)
 
 
 @pytest.mark.parametrize("lesson", sorted(NBGRADER_SUBSET))
@@ -237,20 +358,44 @@ def test_nbgrader_subset_fails_every_test_cell_and_keeps_every_correct_alternati
     assert test_cells <= {grade_id for case in chosen for grade_id in case.failing}
     correct = {case.name for case in CASES if case.lesson == lesson and case.correct}
     assert correct and correct <= {case.name for case in chosen}, "every correct alternative goes through nbgrader"
+    submissions = _nbgrader_submissions(lesson)
+    assert sorted(case.name for submission in submissions for case in submission) == sorted(NBGRADER_SUBSET[lesson])
+    for submission in submissions:
+        for number, one in enumerate(submission):
+            assert all(_can_share_a_submission(one, other, TEST_CELLS_RUNNING[lesson])
+                       for other in submission[number + 1:]), _describe_submission(submission)
+
+
+@pytest.mark.parametrize("submission", COMBINED, ids=lambda submission: "+".join(c.name for c in submission))
+def test_combined_submission_loses_exactly_its_cases_points(submission: tuple[Case, ...]):
+    """The cases the slow test hands in as one student do not interact: together they fail exactly the
+    union of their failing cells, each with its own case's mistake. Should two ever interact, plan_submissions
+    must keep them apart (a pair list beside _can_share_a_submission), not this test bend."""
+    lesson = submission[0].lesson
+    failures = failures_of(notebooks.with_answers(notebooks.read(lesson), _answers(submission)))
+    owners = _owners(submission)
+    assert set(failures) == set(owners), (
+        f"{_describe_submission(submission)}\nexpected to fail: {sorted(owners)}\nfailed:\n{_describe(failures)}")
+    unnamed = {grade_id: message for grade_id, message in failures.items()
+               if checks.MISTAKES[owners[grade_id].mistake] not in message}
+    assert not unnamed, f"failures that do not name their own case's mistake:\n{_describe(unnamed)}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_nbgrader_grades_the_corpus(tmp_path, lesson):
-    cases = _nbgrader_cases(lesson)
+    submissions = _nbgrader_submissions(lesson)
     course = Course(tmp_path / "course", (lesson,))
     release = course.release_notebook(lesson)
-    # What a student hands in: the release with the code answer cells filled in; a case's functions replace
-    # their cells, every other answer is the reference one.
+    # What a student hands in: the release with the code answer cells filled in; the submission's cases'
+    # functions replace their cells (different cells for each case), every other answer is the reference one.
     reference = _answer_cells(notebooks.read(lesson))
     course.submit(REFERENCE, lesson, notebooks.with_answers(release, reference))
-    for case in cases:
-        course.submit(case.name, lesson, notebooks.with_answers(release, {**reference, **case.answers}))
+    students = {REFERENCE: ()}
+    for number, submission in enumerate(submissions, 1):
+        students[_student(submission, number)] = submission
+        course.submit(_student(submission, number), lesson,
+                      notebooks.with_answers(release, {**reference, **_answers(submission)}))
     # No canary: the "reference" student is the canary's reference here, graded and asserted below, and
     # tests/test_canary.py covers the canary itself; skipping it saves two gradings per lesson.
     graded = convcourse_grade(course.root, lesson, "--jobs", "2", "--no-feedback", "--no-canary",
@@ -259,17 +404,20 @@ def test_nbgrader_grades_the_corpus(tmp_path, lesson):
 
     points = notebooks.graded_cells(notebooks.read(lesson))
     problems = []
-    for student, failing, mistake in [(REFERENCE, frozenset(), None)] + [(c.name, c.failing, c.mistake) for c in cases]:
+    for student, submission in students.items():
+        owners = _owners(submission)
+        who = f"{student} ({_describe_submission(submission) or 'the reference answers'})"
         scores = course.cell_scores(student, lesson)  # also the written answers (0 until graded by hand)
-        expected = {grade_id: 0 if grade_id in failing else points[grade_id] for grade_id in points}
+        expected = {grade_id: 0 if grade_id in owners else points[grade_id] for grade_id in points}
         wrong = {g: (scores.get(g), expected[g]) for g in points if scores.get(g) != expected[g]}
         if wrong:
-            problems.append(f"{student}: test cells (scored, expected): {wrong}")
-        if mistake is not None:
+            problems.append(f"{who}: test cells (scored, expected): {wrong}")
+        if owners:
             autograded = course.autograded_notebook(student, lesson)
-            for grade_id in sorted(failing):
+            for grade_id, case in sorted(owners.items()):
                 text = error_text(autograded, grade_id)
-                if checks.MISTAKES[mistake] not in text:
-                    problems.append(f"{student}: {grade_id}'s error does not name {mistake!r}: {text[:400]!r}")
+                if checks.MISTAKES[case.mistake] not in text:
+                    problems.append(f"{who}: {grade_id}'s error does not name {case.name}'s "
+                                    f"{case.mistake!r}: {text[:400]!r}")
     assert not problems, "\n".join(problems)
     assert course.total_score(REFERENCE, lesson) == sum(points.values())
