@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import queue
 import re
 
 import nbformat
@@ -255,7 +256,19 @@ class ResilientExecute(Execute):
         expression = f"__import__({KERNEL_ANSWER_MODULE!r}, fromlist=['answer']).answer({json.dumps(request)!r})"
         msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"answer": expression})
         reply = run_sync(self.async_wait_for_reply)(msg_id, cell)
+        run_sync(self._discard_published)()
         return reply_from_user_expression(reply["content"].get("user_expressions", {}).get("answer", {}))
+
+    async def _discard_published(self) -> None:
+        """Read what the kernel has published since: each request makes it publish its busy and idle status,
+        which no cell reads. Left queued, a re-check's hundreds of requests fill the kernel's IOPub queue
+        (1,000 messages; over Unix sockets no operating-system buffer takes the rest), the kernel then drops
+        the next cell's messages, and nbclient times that cell out waiting for them."""
+        while True:
+            try:
+                await self.kc.iopub_channel.get_msg(timeout=0)
+            except queue.Empty:
+                return
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if self._gave_up:
