@@ -25,7 +25,8 @@ from convcourse.grading import jobs
 from convcourse.grading.protocol import (KERNEL_LAUNCHER_MODULE, SECRET_FILE, TENSORFLOW_MODULES, WORKSPACE_ENV,
                                          ZYGOTE_ENV, Limits)
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="root's sandbox (its pids cgroup); tests/test_ordinary_user.py covers an ordinary user")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason=(
+    "root's sandbox (its pids cgroup); tests/test_ordinary_user.py covers an ordinary user"))
 
 SECRET = "not-for-students-3141"
 
