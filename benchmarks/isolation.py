@@ -335,8 +335,9 @@ def python_for_nobody(scratch: Path) -> str:
     site = next(venv.glob("lib/python*/site-packages"))
     (site / "course.pth").write_text(f"import site; site.addsitedir({str(packages)!r})\n")
     python = str(venv / "bin" / "python")
-    (venv / "bin" / "alembic").write_text(f"#!{python}\nimport sys\nfrom alembic.config import main\nsys.exit(main())\n")
-    (venv / "bin" / "alembic").chmod(0o755)
+    alembic = venv / "bin" / "alembic"
+    alembic.write_text(f"#!{python}\nimport sys\nfrom alembic.config import main\nsys.exit(main())\n")
+    alembic.chmod(0o755)
     return python
 
 

@@ -176,7 +176,8 @@ def fetch_missing() -> list[str]:
         return []
     folders = cache_folders()
     problems = []
-    for name, load, files in (("fashion_mnist", fashion_mnist, FASHION_MNIST_FILES), ("ascent", ascent, ("ascent.dat",))):
+    loaders = (("fashion_mnist", fashion_mnist, FASHION_MNIST_FILES), ("ascent", ascent, ("ascent.dat",)))
+    for name, load, files in loaders:
         if all((folders[name] / file).is_file() for file in files):
             continue
         try:
