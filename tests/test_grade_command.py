@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import types
 import zipfile
@@ -22,6 +23,7 @@ from nbgrader.api import Gradebook
 
 from convcourse import checks, notebooks
 from convcourse.grading.intake import import_submissions, student_id
+from convcourse.grading.protocol import OWNER_FILE, WORKSPACE_PREFIX
 from convcourse.release import nbgrader_environment
 from corpus_cases import all_cases
 from nbgrader_course import Course, assert_feedback_names_the_mistake_first, error_text
@@ -225,6 +227,12 @@ def test_second_run_grades_nobody_and_force_regrades_only_the_named_students(gra
     assert unknown.returncode == 2 and "no submission of 01_one_pixel from: nobody" in unknown.stderr
 
 
+def _folders_of(pid: int) -> list[Path]:
+    """The job folders the grading process ``pid`` made (jobs.Workspace writes its owner into each)."""
+    return [folder for folder in Path(tempfile.gettempdir()).glob(f"{WORKSPACE_PREFIX}*")
+            if (folder / OWNER_FILE).is_file() and (folder / OWNER_FILE).read_text().split()[:1] == [str(pid)]]
+
+
 def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(tmp_path):
     course = Course(tmp_path / "course", (LESSON,))
     submit_all(course, {"p1": solved(), "p2": solved(), "p3": notebooks.read(LESSON, release=True)})
@@ -239,6 +247,7 @@ def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(tm
     assert family, "the job's processes (nbgrader, its kernel) were running"
     process.send_signal(signal.SIGKILL)  # as if the machine went down: no clean-up code runs
     process.wait()
+    left = _folders_of(process.pid)  # the job it was grading keeps its folder: a copy of the course
     graded_before = {path.stem for path in records.glob("*.json")}
     assert 1 <= len(graded_before) < 3
     _, alive = psutil.wait_procs(family, timeout=30)
@@ -247,6 +256,8 @@ def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(tm
     resumed = convcourse_grade(course.root, "--no-canary")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"3 submissions, {3 - len(graded_before)} to grade" in resumed.stdout
+    assert not _folders_of(process.pid), "the resumed run removes the killed run's job folders"
+    assert all(f"Removed {folder}, left by a grading run that was killed." in resumed.stdout for folder in left)
     scores = gradebook_scores(course.root)
     assert [sum(scores[s][t] for t in TESTS) for s in ("p1", "p2", "p3")] == [6, 6, 0]
 

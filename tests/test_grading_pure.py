@@ -179,3 +179,27 @@ def test_a_job_s_pids_cgroup_is_removed_even_while_its_last_task_is_still_exitin
     sandbox.remove_task_cgroups(name)  # busy for another half second: removed once the member has exited
     member.wait(timeout=10)
     assert not any(os.path.isdir(group) for group in made)
+
+
+def test_only_the_job_folders_of_a_dead_grading_process_are_removed(tmp_path, monkeypatch):
+    from convcourse.grading.jobs import remove_abandoned_workspaces
+    from convcourse.grading.protocol import OWNER_FILE, WORKSPACE_PREFIX
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone_started = psutil.Process(gone.pid).create_time()
+    gone.wait()
+    me = psutil.Process()
+    owners = {"killed": f"{gone.pid} {gone_started}", "running": f"{me.pid} {me.create_time()}",
+              "reused_pid": f"{me.pid} {me.create_time() - 100}", "unknown": None}
+    for name, owner in owners.items():
+        folder = tmp_path / f"{WORKSPACE_PREFIX}01_one_pixel-{name}"
+        (folder / OWNER_FILE).parent.mkdir(parents=True)
+        if owner:
+            (folder / OWNER_FILE).write_text(owner)
+    (tmp_path / "someone-elses").mkdir()
+    removed = remove_abandoned_workspaces()
+    assert sorted(folder.name.rsplit("-", 1)[1] for folder in removed) == ["killed", "reused_pid"]
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert left == [f"{WORKSPACE_PREFIX}01_one_pixel-running", f"{WORKSPACE_PREFIX}01_one_pixel-unknown",
+                    "someone-elses"]

@@ -20,7 +20,7 @@ from convcourse.data import fetch_missing
 
 from . import canary
 from .intake import import_submissions
-from .jobs import STOP, grade_student, start_job_server
+from .jobs import STOP, grade_student, remove_abandoned_workspaces, start_job_server
 from .protocol import LONG_LESSONS, GradingResult, Limits
 from .records import Course, CourseError
 from .sandbox import unavailable_because
@@ -83,6 +83,9 @@ def grade(args) -> int:
     print(f"{args.lesson}: {len(students)} submission{'s' if len(students) != 1 else ''}, {len(to_grade)} to grade"
           + (f" ({skipped} graded before; --force grades them again)" if skipped else "") + ".")
     jobs = course.jobs(args.lesson, to_grade, limits_for(args.lesson, args), feedback=not args.no_feedback)
+    if not args.dask:
+        for folder in remove_abandoned_workspaces():
+            print(f"Removed {folder}, left by a grading run that was killed.")
     if jobs and not args.dask:  # the kernels have no network: the data sets they read come from these caches
         for problem in fetch_missing():
             print(f"convcourse grade: a data set could not be cached for the kernels: {problem}", file=sys.stderr)

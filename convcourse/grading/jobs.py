@@ -36,9 +36,9 @@ from convcourse.notebooks import grade_id
 from .process_tree import kill_all
 from .protocol import (CONNECTION_FILE, FEEDBACK_FAILED, GRADEBOOK_FILE, HIDE_ENV, JOB_PROCESS_MODULE, JOB_SPEC_FILE,
                        JUPYTER_FOLDER, KERNELSPEC_FILE, KERNEL_LAUNCHER_MODULE, LOG_FILE, MEGABYTE, MESSAGE_LIMIT,
-                       REPORT_ENV, REPORT_FILE, SECRET_FILE, TENSORFLOW_LESSONS, TENSORFLOW_MODULES,
-                       UNIX_SOCKET_PATH_MAX, WORKSPACE_ENV, ZYGOTE_ENV, ZYGOTE_SOCKET, CellResult, GradingJob,
-                       GradingResult, kernel_settings, submission_digest)
+                       OWNER_FILE, REPORT_ENV, REPORT_FILE, SECRET_FILE, TENSORFLOW_LESSONS, TENSORFLOW_MODULES,
+                       UNIX_SOCKET_PATH_MAX, WORKSPACE_ENV, WORKSPACE_PREFIX, ZYGOTE_ENV, ZYGOTE_SOCKET, CellResult,
+                       GradingJob, GradingResult, kernel_settings, submission_digest)
 from .run_nbgrader import grade_in_process
 from .sandbox import remove_task_cgroups
 from .warm_kernels import WARM_MODULES
@@ -75,10 +75,12 @@ class Workspace:
 
     def __init__(self, job: GradingJob):
         self.job = job
-        self.root = Path(tempfile.mkdtemp(prefix=f"convcourse-grade-{job.lesson}-"))
+        self.root = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{job.lesson}-"))
         self.report = self.root / REPORT_FILE
         self.report.parent.mkdir(mode=0o700)
         self.report.touch()
+        me = psutil.Process()  # whose folder this is: a later run removes it if this process died first
+        (self.root / OWNER_FILE).write_text(f"{me.pid} {me.create_time()}")
         self.home = self.root / "home"
 
     def write_course(self) -> None:
@@ -128,6 +130,27 @@ class Workspace:
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         remove_task_cgroups(self.root.name)
+
+
+def remove_abandoned_workspaces() -> list[Path]:
+    """Remove the job folders whose grading run was killed before it could (SIGKILL, a machine that went down):
+    each holds a copy of a submission, the gradebook and the course. Only folders whose owner process is gone
+    are touched, so runs of other courses on this machine keep theirs. Returns the folders removed."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORKSPACE_PREFIX}*"):
+        try:
+            pid, started = (folder / OWNER_FILE).read_text().split()
+        except (OSError, ValueError):
+            continue  # not ours to judge: no owner written (an older version, or a folder being made)
+        try:
+            alive = abs(psutil.Process(int(pid)).create_time() - float(started)) < 0.01
+        except psutil.NoSuchProcess:
+            alive = False
+        if not alive:
+            shutil.rmtree(folder, ignore_errors=True)
+            remove_task_cgroups(folder.name)
+            removed.append(folder)
+    return removed
 
 
 def grade_student(job: GradingJob) -> GradingResult:
