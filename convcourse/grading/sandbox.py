@@ -84,15 +84,10 @@ def confinement_trial() -> str | None:
             os.environ[WORKSPACE_ENV] = folder  # this child's own copy of the environment
             os.environ.pop(TASKS_ENV, None)
             _unshare()
-            grandchild = os.fork()
-            if grandchild == 0:
-                try:
-                    enter([], run_kernel=lambda argv: os._exit(0))
-                except BaseException as error:  # noqa: BLE001 - reported to the parent
-                    os.write(write, str(error).encode()[:300])
-                    os._exit(70)
-            os._exit(os.waitstatus_to_exitcode(os.waitpid(grandchild, 0)[1]) % 256)
-        except BaseException as error:  # noqa: BLE001 - reported to the parent
+            if os.fork() == 0:  # the namespaces' first process, as a kernel is (run_confined)
+                enter([], run_kernel=lambda argv: os._exit(0))
+            os._exit(os.waitstatus_to_exitcode(os.wait()[1]) % 256)
+        except BaseException as error:  # noqa: BLE001 - in either process: reported to the parent
             os.write(write, str(error).encode()[:300])
             os._exit(70)
     os.close(write)
