@@ -83,13 +83,14 @@ def grade(args) -> int:
     print(f"{args.lesson}: {len(students)} submission{'s' if len(students) != 1 else ''}, {len(to_grade)} to grade"
           + (f" ({skipped} graded before; --force grades them again)" if skipped else "") + ".")
     jobs = course.jobs(args.lesson, to_grade, limits_for(args.lesson, args), feedback=not args.no_feedback)
-    if not args.dask:
+    unconfined = None
+    if not args.dask:  # this machine's own jobs (Dask workers are other machines)
         for folder in remove_abandoned_workspaces():
             print(f"Removed {folder}, left by a grading run that was killed.")
-    if jobs and not args.dask:  # the kernels have no network: the data sets they read come from these caches
-        for problem in fetch_missing():
-            print(f"convcourse grade: a data set could not be cached for the kernels: {problem}", file=sys.stderr)
-    unconfined = unavailable_because() if jobs and not args.dask else None
+        if jobs:  # the kernels have no network: the data sets they read come from these caches
+            for problem in fetch_missing():
+                print(f"convcourse grade: a data set could not be cached for the kernels: {problem}", file=sys.stderr)
+            unconfined = unavailable_because()
     if unconfined:
         print(f"Warning: {unconfined}, so students' kernels run unconfined: they can read this machine's files "
               f"(the solutions included) and write wherever you can. The re-check outside the kernel still "
