@@ -51,6 +51,7 @@ LIMITS = Limits()
 LESSON_IMPORTS = ("import numpy, convcourse.checks, convcourse.data, convcourse.validate, convcourse.plots, "
                   "convcourse.timing, convcourse.widgets")
 NOBODY = 65534
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]  # then a command
 # Run once in each variant's unmeasured kernel: what the kernel finds, printed beside the timings.
 PROBE = """
 import json, os, shutil
@@ -324,8 +325,7 @@ def python_for_nobody(scratch: Path) -> str:
     minor version in a venv made in ``scratch`` whose .pth adds the environment's site-packages, with an
     ``alembic`` beside it (nbgrader runs it from PATH); else this Python.
     """
-    probe = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "test", "-x",
-                            os.path.realpath(sys.executable)])
+    probe = subprocess.run([*AS_NOBODY, "test", "-x", os.path.realpath(sys.executable)])
     if probe.returncode == 0:
         return sys.executable
     venv = scratch / "venv"
@@ -353,8 +353,7 @@ def measure_as_nobody(names: list[str], n: int) -> dict[str, dict]:
         home.mkdir()
         os.chown(home, NOBODY, NOBODY)
         env = dict(os.environ, HOME=str(home), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
-        command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", python, __file__,
-                   "--only", *names, "--n", str(n), "--json"]
+        command = [*AS_NOBODY, python, __file__, "--only", *names, "--n", str(n), "--json"]
         done = subprocess.run(command, env=env, capture_output=True, text=True, cwd="/tmp")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -364,14 +363,13 @@ def measure_as_nobody(names: list[str], n: int) -> dict[str, dict]:
 
 
 def readable_by_nobody(path: str) -> bool:
-    return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "sh", "-c",
-                           'test -r "$0" && cd "$0"', path], stderr=subprocess.DEVNULL).returncode == 0
+    return subprocess.run([*AS_NOBODY, "sh", "-c", 'test -r "$0" && cd "$0"', path],
+                          stderr=subprocess.DEVNULL).returncode == 0
 
 
 def setup_costs(n: int) -> dict[str, list[float]]:
     """Milliseconds to set the confinement up around ``true`` (no kernel), each against its own baseline."""
     job = Job()
-    as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
     confine = ("import os, sys\nfrom convcourse.grading import sandbox\n"
                "become_true = lambda argv=(): os.execv('/bin/true', ['true'])\n"
                "sandbox.run_confined([], run_kernel=become_true) if sys.argv[1:] else become_true()")
@@ -386,17 +384,17 @@ def setup_costs(n: int) -> dict[str, list[float]]:
         os.chown(nobody_job, NOBODY, NOBODY)
         os.chmod(scratch, 0o755)
         python = python_for_nobody(scratch)
-        commands["setpriv nobody, python, sandbox imported, exec true"] = [*as_nobody, python, "-c", confine]
-        commands["sandbox.run_confined (nobody)"] = [*as_nobody, python, "-c", confine, "confine"]
+        commands["setpriv nobody, python, sandbox imported, exec true"] = [*AS_NOBODY, python, "-c", confine]
+        commands["sandbox.run_confined (nobody)"] = [*AS_NOBODY, python, "-c", confine, "confine"]
     if shutil.which("bwrap"):
         commands["bwrap (root)"] = [*bwrap_args(job.root, network=False), "true"]
         if os.geteuid() == 0 and shutil.which("setpriv"):
-            commands["setpriv nobody, true"] = [*as_nobody, "true"]
+            commands["setpriv nobody, true"] = [*AS_NOBODY, "true"]
             args = bwrap_args(nobody_job, network=False)
             for index in reversed(range(len(args) - 2)):  # what nobody cannot read (here /root's Python)
                 if args[index] == "--ro-bind" and args[index + 1] != "/" and not readable_by_nobody(args[index + 1]):
                     del args[index:index + 3]
-            commands["bwrap (nobody)"] = [*as_nobody, *args, "true"]
+            commands["bwrap (nobody)"] = [*AS_NOBODY, *args, "true"]
     seconds: dict[str, list[float]] = {name: [] for name in commands}
     try:
         for _ in range(n + 1):  # the first round is not kept

@@ -21,8 +21,8 @@ from convcourse.grading.protocol import OFFLINE_DATA_ENV, SHM_ENV, TMP_ENV, WORK
 from nbgrader_course import Course
 from test_isolation_choice import _benchmark
 
-NOBODY = 65534
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+BENCHMARK = _benchmark()  # benchmarks/isolation.py: becoming nobody as it measures it
+NOBODY, AS_NOBODY = BENCHMARK.NOBODY, BENCHMARK.AS_NOBODY
 LESSON = "01_one_pixel"
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
@@ -64,7 +64,7 @@ def nobody():
     scratch = Path(tempfile.mkdtemp(prefix="convcourse-nobody-", dir="/var/tmp"))
     scratch.chmod(0o755)
     try:
-        python = _benchmark().python_for_nobody(scratch)
+        python = BENCHMARK.python_for_nobody(scratch)
     except (OSError, subprocess.CalledProcessError) as error:  # no system Python of this version to lend nobody
         shutil.rmtree(scratch)
         pytest.skip(f"no Python that nobody can run: {error}")
@@ -118,13 +118,9 @@ def test_an_ordinary_instructor_grades_a_class_with_every_kernel_confined(nobody
     network."""
     scratch, python = nobody
     course = Course(scratch / "course", (LESSON,))
-    source = notebooks.read(LESSON)
-    answers = {notebooks.nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
-               if notebooks.nbgrader_meta(c).get("solution") and c.cell_type == "code"}
-    release = notebooks.read(LESSON, release=True)
-    course.submit("ada", LESSON, notebooks.with_answers(release, answers))
-    spy = answers["filter_pixel"] + f"\nCOURSE = {str(course.root)!r}\n" + PROBE
-    course.submit("spy", LESSON, notebooks.with_answers(release, {**answers, "filter_pixel": spy}))
+    course.submit("ada", LESSON, notebooks.completed(LESSON))
+    spy = notebooks.cell(notebooks.read(LESSON), "filter_pixel").source + f"\nCOURSE = {str(course.root)!r}\n" + PROBE
+    course.submit("spy", LESSON, notebooks.with_answers(notebooks.completed(LESSON), {"filter_pixel": spy}))
     subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(course.root)], check=True)
 
     run = subprocess.run([*AS_NOBODY, python, "-m", "convcourse.cli", "grade", LESSON, "--no-feedback", "--no-canary"],
@@ -153,10 +149,7 @@ NO_NAMESPACES = ["unshare", "--user", "--map-root-user", "sh", "-c",
 def test_where_namespaces_are_refused_grade_warns_once_and_grades_unconfined(nobody):
     scratch, python = nobody
     course = Course(scratch / "refused", (LESSON,))
-    source = notebooks.read(LESSON)
-    answers = {notebooks.nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
-               if notebooks.nbgrader_meta(c).get("solution") and c.cell_type == "code"}
-    course.submit("ada", LESSON, notebooks.with_answers(notebooks.read(LESSON, release=True), answers))
+    course.submit("ada", LESSON, notebooks.completed(LESSON))
     subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(course.root)], check=True)
     run = subprocess.run([*AS_NOBODY, *NO_NAMESPACES, python, "-m", "convcourse.cli", "grade", LESSON, "--no-feedback",
                           "--no-canary"], cwd=course.root, env=_environment(python, scratch / "home"),
