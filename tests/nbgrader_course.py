@@ -67,10 +67,11 @@ class Course:
             return gradebook.find_submission(lesson, student).code_score
 
 
-def convcourse_grade(root: Path, lesson: str, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+def convcourse_grade(root: Path, lesson: str, *args: str, timeout: int = 1800,
+                     env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`convcourse grade LESSON ARGS` from the course folder, as an instructor runs it; the caller checks it."""
     return subprocess.run([sys.executable, "-m", "convcourse.cli", "grade", lesson, *args], cwd=root,
-                          env=nbgrader_environment(), capture_output=True, text=True, timeout=timeout)
+                          env=env or nbgrader_environment(), capture_output=True, text=True, timeout=timeout)
 
 
 def error_text(notebook: nbformat.NotebookNode, grade_id: str) -> str:

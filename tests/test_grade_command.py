@@ -75,8 +75,9 @@ def submit_all(course: Course, students: dict) -> None:
             course.submit(name, LESSON, content)
 
 
-def convcourse_grade(course_root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    return run_convcourse_grade(course_root, LESSON, *args, timeout=timeout)
+def convcourse_grade(course_root: Path, *args: str, timeout: int = 900,
+                     env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return run_convcourse_grade(course_root, LESSON, *args, timeout=timeout, env=env)
 
 
 def gradebook_scores(root: Path) -> dict[str, dict[str, float | None]]:
@@ -227,18 +228,28 @@ def test_second_run_grades_nobody_and_force_regrades_only_the_named_students(gra
     assert unknown.returncode == 2 and "no submission of 01_one_pixel from: nobody" in unknown.stderr
 
 
-def _folders_of(pid: int) -> list[Path]:
-    """The job folders the grading process ``pid`` made (jobs.Workspace writes its owner into each)."""
-    return [folder for folder in Path(tempfile.gettempdir()).glob(f"{WORKSPACE_PREFIX}*")
+def _folders_of(pid: int, temporary: Path) -> list[Path]:
+    """The job folders the grading process ``pid`` made in ``temporary`` (jobs.Workspace writes its owner)."""
+    return [folder for folder in temporary.glob(f"{WORKSPACE_PREFIX}*")
             if (folder / OWNER_FILE).is_file() and (folder / OWNER_FILE).read_text().split()[:1] == [str(pid)]]
 
 
-def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(tmp_path):
+@pytest.fixture
+def temporary():
+    """A temporary folder for one test's grading runs: any run removes the abandoned job folders it finds, so
+    one started by another test at the same time could take this test's first. Short, for ipc sockets."""
+    folder = Path(tempfile.mkdtemp(prefix="convcourse-test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(tmp_path, temporary):
     course = Course(tmp_path / "course", (LESSON,))
     submit_all(course, {"p1": solved(), "p2": solved(), "p3": notebooks.read(LESSON, release=True)})
     records = course.root / "grading" / LESSON / "students"
+    env = {**nbgrader_environment(), "TMPDIR": str(temporary)}
     process = subprocess.Popen([sys.executable, "-m", "convcourse.cli", "grade", LESSON, "--jobs", "1", "--no-canary"],
-                               cwd=course.root, env=nbgrader_environment(), stdout=subprocess.PIPE,
+                               cwd=course.root, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 300
     while not (records.is_dir() and any(records.glob("*.json"))) and time.monotonic() < deadline:
@@ -247,16 +258,17 @@ def test_killed_run_resumes_with_only_the_students_left_and_leaves_no_process(tm
     assert family, "the job's processes (nbgrader, its kernel) were running"
     process.send_signal(signal.SIGKILL)  # as if the machine went down: no clean-up code runs
     process.wait()
-    left = _folders_of(process.pid)  # the job it was grading keeps its folder: a copy of the course
+    left = _folders_of(process.pid, temporary)  # the job it was grading keeps its folder: a copy of the course
+    assert left, "the killed run left the folder of the job it was grading"
     graded_before = {path.stem for path in records.glob("*.json")}
     assert 1 <= len(graded_before) < 3
     _, alive = psutil.wait_procs(family, timeout=30)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "grading processes outlived the command"
 
-    resumed = convcourse_grade(course.root, "--no-canary")
+    resumed = convcourse_grade(course.root, "--no-canary", env=env)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"3 submissions, {3 - len(graded_before)} to grade" in resumed.stdout
-    assert not _folders_of(process.pid), "the resumed run removes the killed run's job folders"
+    assert not _folders_of(process.pid, temporary), "the resumed run removes the killed run's job folders"
     assert all(f"Removed {folder}, left by a grading run that was killed." in resumed.stdout for folder in left)
     scores = gradebook_scores(course.root)
     assert [sum(scores[s][t] for t in TESTS) for s in ("p1", "p2", "p3")] == [6, 6, 0]

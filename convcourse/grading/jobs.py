@@ -147,9 +147,10 @@ def remove_abandoned_workspaces() -> list[Path]:
         except psutil.NoSuchProcess:
             alive = False
         if not alive:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)  # another user's folder stays: /tmp is sticky
             remove_task_cgroups(folder.name)
-            removed.append(folder)
+            if not folder.exists():
+                removed.append(folder)
     return removed
 
 
