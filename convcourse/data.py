@@ -159,26 +159,30 @@ def fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np
 
 
 def cache_folders() -> dict[str, Path]:
-    """Where the libraries cache each public data set for this user (KERAS_HOME and XDG_CACHE_HOME
-    respected): Keras's Fashion-MNIST folder and SciPy's ``scipy-data``."""
-    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    xdg_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    """Where each public data set is kept for this user: Keras's Fashion-MNIST folder and SciPy's
+    ``scipy-data``, in ``$CONVCOURSE_OFFLINE_DATA`` when that is set, else in the libraries' caches
+    (KERAS_HOME and XDG_CACHE_HOME respected)."""
+    offline = os.environ.get("CONVCOURSE_OFFLINE_DATA")
+    keras_home = Path(offline) / "keras" if offline else Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    xdg_cache = Path(offline) / "cache" if offline else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return {"fashion_mnist": keras_home / "datasets" / "fashion-mnist", "ascent": xdg_cache / "scipy-data"}
 
 
 def fetch_missing() -> list[str]:
-    """Download the public data sets missing from this user's caches, and say which could not be.
+    """Download the public data sets missing from ``cache_folders()``, and say which could not be.
 
-    Grading calls this first: students' kernels have no network, and each job links these caches into its
-    kernel's home. Nothing to do with ``$CONVCOURSE_OFFLINE_DATA`` set (the kernels read that folder).
+    Grading calls this first: students' kernels have no network, and each job copies these folders into its
+    kernel's home. With ``$CONVCOURSE_OFFLINE_DATA`` set nothing is downloaded: what it lacks is said.
     """
-    if os.environ.get("CONVCOURSE_OFFLINE_DATA"):
-        return []
     folders = cache_folders()
     problems = []
     loaders = (("fashion_mnist", fashion_mnist, FASHION_MNIST_FILES), ("ascent", ascent, ("ascent.dat",)))
     for name, load, files in loaders:
-        if all((folders[name] / file).is_file() for file in files):
+        missing = [file for file in files if not (folders[name] / file).is_file()]
+        if not missing:
+            continue
+        if os.environ.get("CONVCOURSE_OFFLINE_DATA"):
+            problems.append(f"{', '.join(missing)} not in {folders[name]} ($CONVCOURSE_OFFLINE_DATA)")
             continue
         try:
             load()

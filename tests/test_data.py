@@ -123,5 +123,14 @@ def test_grading_downloads_only_the_data_sets_missing_from_the_caches(tmp_path, 
     assert data.fetch_missing() == [] and loaded == []
     (folders["ascent"] / "ascent.dat").unlink()
     assert data.fetch_missing() == ["ascent is not cached"] and loaded == ["ascent"]
-    monkeypatch.setenv("CONVCOURSE_OFFLINE_DATA", str(tmp_path))
-    assert data.fetch_missing() == []
+    # An offline folder is where the jobs copy the data sets from: never downloaded into, what it lacks is said.
+    offline = tmp_path / "offline"
+    monkeypatch.setenv("CONVCOURSE_OFFLINE_DATA", str(offline))
+    assert data.cache_folders() == {"fashion_mnist": offline / "keras" / "datasets" / "fashion-mnist",
+                                    "ascent": offline / "cache" / "scipy-data"}
+    shutil.copytree(folders["fashion_mnist"], offline / "keras" / "datasets" / "fashion-mnist")
+    loaded.clear()
+    assert data.fetch_missing() == [f"ascent.dat not in {offline / 'cache' / 'scipy-data'} ($CONVCOURSE_OFFLINE_DATA)"]
+    (offline / "cache" / "scipy-data").mkdir(parents=True)
+    (offline / "cache" / "scipy-data" / "ascent.dat").write_bytes(b"offline")
+    assert data.fetch_missing() == [] and loaded == []

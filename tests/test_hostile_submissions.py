@@ -11,6 +11,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -142,6 +143,18 @@ FORKS = "import subprocess\nsleepers = [subprocess.Popen(['sleep', '300']) for _
 OPENS = "handles = [open('/dev/null') for _ in range(20_000)]"
 
 
+# Writes into the data sets in its home: were they links to the instructor's caches, every later student's
+# data would be garbage.
+POISON = """
+import glob, os
+for path in glob.glob(os.path.expanduser('~/.keras/datasets/*/*')) + glob.glob(os.path.expanduser('~/.cache/*/*')):
+    try:
+        with open(path, 'r+b') as handle:
+            handle.write(b'poisoned')
+    except OSError:
+        pass
+"""
+
 FIND_COURSE = '''
 import glob, os, psutil
 def course_folders():
@@ -207,6 +220,7 @@ CASES = [
     Case("fills_job_folder", nb_file(instead_of_filter_pixel(FILL.format(folder=".", files=8))), (0, 0),
          "disk: its folder held"),
     Case("fork_bomb", nb_file(instead_of_filter_pixel(FORKS)), (3, 0)),
+    Case("poisons_the_data_sets", nb_file(after_filter_pixel(POISON)), (3, 3)),
     Case("opens_every_file", nb_file(instead_of_filter_pixel(OPENS)), (3, 0)),
     # Gaming the checks (weighted_sum returns 0; filter_pixel is built on it)
     Case("patched_numpy_testing", nb_file(gaming(
@@ -277,8 +291,20 @@ def _scores(root: Path) -> dict[str, tuple[float, float]]:
         return result
 
 
-def _grade(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return convcourse_grade(root, LESSON, "--cell-timeout", "20", "--time-limit", "240", "--memory-mb", "2048", *args)
+def _grade(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return convcourse_grade(root, LESSON, "--cell-timeout", "20", "--time-limit", "240", "--memory-mb", "2048", *args,
+                            env=env)
+
+
+def _data_sets_of_its_own(folder: Path) -> dict[str, str]:
+    """The grading run's environment with an offline copy of the data sets that only this class uses: the files
+    the jobs copy into each kernel's home (poisons_the_data_sets must not reach them)."""
+    from convcourse import data
+
+    for name, source in data.cache_folders().items():
+        target = folder / ("keras/datasets/fashion-mnist" if name == "fashion_mnist" else "cache/scipy-data")
+        shutil.copytree(source, target)
+    return {**nbgrader_environment(), "CONVCOURSE_OFFLINE_DATA": str(folder)}
 
 
 # Session scope: xdist may interleave other modules' tests on this worker, and pytest ends a module-scoped
@@ -294,12 +320,15 @@ def hostile_class(tmp_path_factory, artifacts):
         for file_name, content in case.files.items():
             (folder / file_name).write_bytes(content)
     submitted_before = _digest(course.root / "submitted")
+    data_sets = tmp_path_factory.mktemp("data")
+    env = _data_sets_of_its_own(data_sets)
+    data_before = _digest(data_sets)
     with _listening(LISTENER_PORT) as received:
-        run = _grade(course.root, "--jobs", "2")
+        run = _grade(course.root, "--jobs", "2", env=env)
     (artifacts / "hostile_received.txt").write_text("\n---\n".join(received))
     (artifacts / "hostile_summary.txt").write_text(run.stdout + "\n" + run.stderr)
     records = {p.stem: json.loads(p.read_text()) for p in (course.root / "grading" / LESSON / "students").glob("*.json")}
-    return course, run, submitted_before, records, received
+    return course, run, submitted_before, records, received, (data_sets, data_before)
 
 
 @contextlib.contextmanager
@@ -340,12 +369,18 @@ def test_no_kernel_reaches_the_network(hostile_class):
     assert received == [], f"a kernel connected and sent: {received[0][:300]!r}"
 
 
+def test_no_submission_changes_the_data_sets_later_students_read(hostile_class):
+    """Each kernel reads copies in its own home: poisons_the_data_sets wrote into those, not into the originals."""
+    folder, before = hostile_class[5]
+    assert _digest(folder) == before
+
+
 def test_at_least_twenty_cases():
     assert len(CASES) >= 20 and len({case.name for case in CASES}) == len(CASES)
 
 
 def test_the_command_finishes_and_exits_zero(hostile_class):
-    _, run, _, records, _ = hostile_class
+    _, run, _, records, _, _ = hostile_class
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert set(records) == {case.name for case in CASES} | set(HONEST)
 
@@ -358,7 +393,7 @@ def test_honest_students_are_graded_as_without_the_others(hostile_class):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_each_case_gets_exactly_its_honest_points_and_says_what_happened(hostile_class, case):
-    course, run, _, records, _ = hostile_class
+    course, run, _, records, _, _ = hostile_class
     assert _scores(course.root)[case.name] == case.points
     record = records[case.name]
     told = record["outcome"] + " | " + " ; ".join(record["notes"])
@@ -367,7 +402,7 @@ def test_each_case_gets_exactly_its_honest_points_and_says_what_happened(hostile
 
 
 def test_submitted_files_are_never_modified(hostile_class):
-    course, _, before, _, _ = hostile_class
+    course, _, before, _, _, _ = hostile_class
     assert _digest(course.root / "submitted") == before
 
 
@@ -377,7 +412,7 @@ def test_no_process_outlives_grading(hostile_class):
 
 
 def test_gradebook_is_consistent_with_the_records_and_csv(hostile_class):
-    course, _, _, records, _ = hostile_class
+    course, _, _, records, _, _ = hostile_class
     scores = _scores(course.root)
     for name, record in records.items():
         cells = {cell["name"]: cell["points"] for cell in record["cells"]}
