@@ -18,7 +18,7 @@ import pytest
 
 from convcourse.grading import remote
 from convcourse.grading.idioms import kernel_verdict_reason
-from convcourse.grading.recheck import Recheck
+from convcourse.grading.recheck import KernelSide, Recheck
 
 NOTEBOOK = """
 def fun(x):
@@ -201,3 +201,80 @@ def test_a_model_with_tensorflow_activation_functions_crosses_to_the_recheck_as_
     images = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
     np.testing.assert_allclose(rebuilt(images), model(images), atol=1e-6)
     assert rebuilt.layers[-1].get_config()["activation"] == "softmax"
+
+
+# --- a check that calls the student's function a thousand times asks for every answer in one request ---------
+
+PREFETCHING_TESTS = {"02_whole_image": "check_conv_output_size_all", "03_pooling": "check_pooled_size_all"}
+
+
+def _graded_test(lesson: str, check: str) -> tuple[str, str]:
+    """(the set-up cell's source, the source of the test cell that calls ``check``) of the lesson."""
+    from convcourse import notebooks
+
+    cells = notebooks.read(lesson).cells
+    setup = next(c.source for c in cells if notebooks.nbgrader_meta(c).get("grade_id") == "setup")
+    return setup, next(c.source for c in cells if f"checks.{check}(" in c.source)
+
+
+def _prefetch_cases():
+    from corpus_cases import all_cases
+
+    for case in all_cases():
+        if case.lesson in PREFETCHING_TESTS and {"conv_output_size", "pooled_size"} & set(case.answers):
+            yield pytest.param(case, id=case.name)
+    for lesson in PREFETCHING_TESTS:
+        yield pytest.param(lesson, id=f"{lesson} solution")
+
+
+@pytest.mark.parametrize("case", [*_prefetch_cases()])
+def test_a_thousand_case_check_is_rechecked_in_a_few_requests_with_the_kernels_own_verdict(case):
+    """The re-check of check_conv_output_size_all / check_pooled_size_all asks the kernel for all of its ~1,000
+    calls at once (a round trip costs ~4 ms) and still fails each classic mistake with the message the check
+    gives in the notebook, first failing case first."""
+    from convcourse import notebooks
+
+    lesson = case if isinstance(case, str) else case.lesson
+    answers = {} if isinstance(case, str) else case.answers
+    kernel = notebooks.definitions(notebooks.with_answers(notebooks.read(lesson), answers))
+    setup, test = _graded_test(lesson, PREFETCHING_TESTS[lesson])
+    try:
+        exec(test, dict(kernel))
+        in_the_notebook = None
+    except Exception as error:  # noqa: BLE001
+        in_the_notebook = f"{type(error).__name__}: {error}"
+    requests = []
+    serve = served_by(kernel)
+    failure, _, _ = Recheck([setup], lambda request: requests.append(request) or serve(request), offset=1).run(test)
+    assert failure == in_the_notebook
+    # the name, the worked sizes at once, the test's own printed call, then every hidden case at once
+    assert len(requests) <= 4, [sorted(r) for r in requests]
+
+
+def test_calls_asked_at_once_answer_each_in_order_with_its_own_exception_and_the_test_s_deleted_names_hidden():
+    kernel = student_kernel("def half(n):\n    if n < 0:\n        raise ValueError(f'negative {n}')\n"
+                            "    return helper(n) // 2\n\ndef helper(n):\n    return n\n")
+    requests = []
+    serve = served_by(kernel)
+    side = KernelSide(lambda request: requests.append(request) or serve(request))
+    half = side.lookup("half").prefetched([(4,), (-1,), (9,)])
+    assert half(4) == 2
+    with pytest.raises(ValueError, match="negative -1"):
+        half(-1)
+    assert half(5) == 2  # not asked for: a call of its own
+    assert half(9) == 4
+    assert [sorted(r) for r in requests] == [["describe"], ["call", "each"], ["args", "call", "kwargs"]]
+    side.hidden = {"helper"}
+    with pytest.raises(NameError):
+        side.lookup("half").prefetched([(4,)])(4)
+    assert "helper" in kernel  # back after the calls
+
+
+@pytest.mark.parametrize("reply", [{"each": [{"value": 1}]}, {"each": "all correct"}, {"value": 1}, {}])
+def test_a_kernel_that_does_not_answer_the_calls_asked_at_once_fails_the_test_in_the_recheck(reply):
+    """An honest kernel answers every call; anything else is a failure here, never the kernel's own verdict."""
+    def kernel(request):
+        return {"kind": "function"} if "describe" in request else reply
+
+    with pytest.raises(RuntimeError, match="did not answer the grader's 2 calls of half"):
+        KernelSide(kernel).lookup("half").prefetched([(1,), (2,)])

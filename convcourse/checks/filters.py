@@ -10,8 +10,8 @@ import numpy as np
 from scipy import ndimage, signal
 
 from .. import data
-from .core import (MISTAKES, assert_matches, blame_helper, call, raised_because, random_image, random_kernel,
-                   require_function)
+from .core import (MISTAKES, assert_matches, blame_helper, call, prefetched, raised_because, random_image,
+                   random_kernel, require_function)
 
 __all__ = ["check_weighted_sum", "check_weighted_sum_random", "check_filter_pixel",
            "check_filter_pixel_random", "check_conv_output_size", "check_conv_output_size_all",
@@ -273,8 +273,10 @@ def _assert_size(conv_output_size, n, k, padding, stride, text):
 def check_conv_output_size(conv_output_size: Callable) -> None:
     """Worked sizes: 28 -> 26 with a 3x3 kernel, 'same' keeps 512, stride 2 halves."""
     require_function(conv_output_size, "check_conv_output_size", "conv_output_size")
-    for n, k, padding, stride in ((28, 3, "valid", 1), (13, 3, "valid", 1), (512, 3, "same", 1),
-                                  (7, 3, "valid", 2), (28, 5, "same", 2), (9, 3, "valid", 3), (5, 5, "valid", 1)):
+    cases = [(28, 3, "valid", 1), (13, 3, "valid", 1), (512, 3, "same", 1), (7, 3, "valid", 2), (28, 5, "same", 2),
+             (9, 3, "valid", 3), (5, 5, "valid", 1)]
+    conv_output_size = prefetched(conv_output_size, cases)
+    for n, k, padding, stride in cases:
         _assert_size(conv_output_size, n, k, padding, stride,
                      f"conv_output_size({n}, {k}, padding={padding!r}, stride={stride})")
 
@@ -282,13 +284,11 @@ def check_conv_output_size(conv_output_size: Callable) -> None:
 def check_conv_output_size_all(conv_output_size: Callable) -> None:
     """Every n up to 30, odd and even k up to 7, strides 1-4, both paddings, against a count of positions."""
     require_function(conv_output_size, "check_conv_output_size_all", "conv_output_size")
-    for padding in ("valid", "same"):
-        for stride in range(1, 5):
-            for k in range(1, 8):
-                if padding == "same" and k % 2 == 0:
-                    continue
-                for n in range(k if padding == "valid" else 1, 31):
-                    _assert_size(conv_output_size, n, k, padding, stride, "conv_output_size on a hidden case")
+    cases = [(n, k, padding, stride) for padding in ("valid", "same") for stride in range(1, 5) for k in range(1, 8)
+             if padding == "valid" or k % 2 == 1 for n in range(k if padding == "valid" else 1, 31)]
+    conv_output_size = prefetched(conv_output_size, cases)
+    for case in cases:
+        _assert_size(conv_output_size, *case, "conv_output_size on a hidden case")
 
 
 def _pad_suspects(image, width, value):

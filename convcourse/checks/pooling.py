@@ -7,7 +7,8 @@ from typing import Callable
 
 import numpy as np
 
-from .core import MISTAKES, as_numeric, assert_matches, blame_helper, call, random_image, require_function
+from .core import (MISTAKES, as_numeric, assert_matches, blame_helper, call, prefetched, random_image,
+                   require_function)
 from .filters import keras_same_padding
 
 __all__ = ["FOUR_BY_FOUR", "check_pooled_size", "check_pooled_size_all", "check_max_pool2d", "check_avg_pool2d",
@@ -173,20 +174,21 @@ def _assert_pooled_size(pooled_size, n, size, stride, padding):
 def check_pooled_size(pooled_size: Callable) -> None:
     """Worked sizes: 4 -> 2 and 26 -> 13 with 2x2 pooling, 7 -> 3 ('valid' drops the odd edge), 7 -> 4 ('same')."""
     require_function(pooled_size, "check_pooled_size", "pooled_size")
-    for n, size, stride, padding in ((4, 2, None, "valid"), (26, 2, None, "valid"), (11, 2, None, "valid"),
-                                     (7, 2, None, "valid"), (7, 2, None, "same"), (7, 3, 2, "valid"),
-                                     (5, 3, 1, "valid"), (512, 2, None, "valid")):
-        _assert_pooled_size(pooled_size, n, size, stride, padding)
+    cases = [(4, 2, None, "valid"), (26, 2, None, "valid"), (11, 2, None, "valid"), (7, 2, None, "valid"),
+             (7, 2, None, "same"), (7, 3, 2, "valid"), (5, 3, 1, "valid"), (512, 2, None, "valid")]
+    pooled_size = prefetched(pooled_size, cases)
+    for case in cases:
+        _assert_pooled_size(pooled_size, *case)
 
 
 def check_pooled_size_all(pooled_size: Callable) -> None:
     """Every n up to 30, sizes 1-4, strides None and 1-3, both paddings, against a count of window positions."""
     require_function(pooled_size, "check_pooled_size_all", "pooled_size")
-    for padding in ("valid", "same"):
-        for size in range(1, 5):
-            for stride in (None, 1, 2, 3):
-                for n in range(size if padding == "valid" else 1, 31):
-                    _assert_pooled_size(pooled_size, n, size, stride, padding)
+    cases = [(n, size, stride, padding) for padding in ("valid", "same") for size in range(1, 5)
+             for stride in (None, 1, 2, 3) for n in range(size if padding == "valid" else 1, 31)]
+    pooled_size = prefetched(pooled_size, cases)
+    for case in cases:
+        _assert_pooled_size(pooled_size, *case)
 
 
 def _worked_examples(fn, mode: str) -> None:

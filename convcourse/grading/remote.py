@@ -127,27 +127,32 @@ def _keras_model(description: dict):
 # --- inside the student's kernel -----------------------------------------------------------------------
 
 def answer(request_json: str, namespace: dict | None = None) -> str:
-    """Serve one request from the grader: {"describe": name} or {"call": name, "args": [...], "kwargs": {...}},
-    the latter with "hidden": the names the test deleted, which the function must not see."""
+    """Serve one request from the grader: {"describe": name}, {"call": name, "args": [...], "kwargs": {...}}
+    or {"call": name, "each": [[...args], ...]} (the function called on each in turn, one reply for each: a
+    round trip costs milliseconds, and a check may call a function a thousand times); a call comes with
+    "hidden": the names the test deleted, which the function must not see."""
     if namespace is None:
         from IPython import get_ipython
 
         namespace = get_ipython().user_ns
     request = json.loads(request_json)
+    if "describe" in request:
+        return json.dumps(_describe(namespace, request["describe"]))
+    with _without(namespace, request.get("hidden", [])):
+        if "each" in request:
+            return json.dumps({"each": [_call(namespace, request["call"], args, {}) for args in request["each"]]})
+        return json.dumps(_call(namespace, request["call"], request.get("args", []), request.get("kwargs", {})))
+
+
+def _call(namespace: dict, name: str, args: list, kwargs: dict) -> dict:
     try:
-        if "describe" in request:
-            return json.dumps(_describe(namespace, request["describe"]))
-        function = namespace[request["call"]]
-        args = [decode(item) for item in request.get("args", [])]
-        kwargs = {key: decode(item) for key, item in request.get("kwargs", {}).items()}
-        with _without(namespace, request.get("hidden", [])):
-            result = function(*args, **kwargs)
+        result = namespace[name](*(decode(item) for item in args), **{k: decode(v) for k, v in kwargs.items()})
     except Exception as error:  # the student's function raised: the grader decides what that means
-        return json.dumps({"raised": type(error).__name__, "message": str(error)[:2000]})
+        return {"raised": type(error).__name__, "message": str(error)[:2000]}
     try:
-        return json.dumps({"value": encode(result)})
+        return {"value": encode(result)}
     except NotData as error:
-        return json.dumps({"not_data": str(error)})
+        return {"not_data": str(error)}
 
 
 @contextlib.contextmanager
