@@ -4,6 +4,7 @@ placing a submission where nbgrader expects it, counting what a job's folder hol
 from __future__ import annotations
 
 import base64
+import json
 import io
 import os
 import subprocess
@@ -203,3 +204,23 @@ def test_only_the_job_folders_of_a_dead_grading_process_are_removed(tmp_path, mo
     left = sorted(path.name for path in tmp_path.iterdir())
     assert left == [f"{WORKSPACE_PREFIX}01_one_pixel-running", f"{WORKSPACE_PREFIX}01_one_pixel-unknown",
                     "someone-elses"]
+
+
+def test_the_job_server_imports_tensorflow_for_keras_lessons_only_where_keras_would_be_set_up_as_in_a_job(
+        tmp_path, monkeypatch):
+    """Keras reads its backend and keras.json once, on import: imported in the job server it must be set up as in
+    a job's fresh home, or an instructor's own keras.json would reach every student's kernel."""
+    from convcourse.grading.jobs import KERAS_DEFAULTS, server_modules
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    assert "tensorflow" in server_modules("05_cnn_in_keras")  # no keras.json yet: Keras writes the defaults
+    assert "tensorflow" not in server_modules("01_one_pixel")
+    (tmp_path / "keras.json").write_text(json.dumps(KERAS_DEFAULTS))
+    assert "tensorflow" in server_modules("03_pooling")
+    for own in ({**KERAS_DEFAULTS, "image_data_format": "channels_first"}, {"floatx": "float64"}, "not json"):
+        (tmp_path / "keras.json").write_text(own if isinstance(own, str) else json.dumps(own))
+        assert "tensorflow" not in server_modules("05_cnn_in_keras"), own
+    (tmp_path / "keras.json").unlink()
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert "tensorflow" not in server_modules("05_cnn_in_keras")

@@ -336,3 +336,40 @@ def test_a_confined_kernel_holds_no_capabilities(job_folder, request, warm):
     assert result["error"] is None, result
     assert "CapEff 0000000000000000 CapPrm 0000000000000000" in result["printed"]
     assert "umount refused True" in result["printed"]
+
+
+def test_a_keras_lesson_s_job_server_holds_tensorflow_and_each_job_keeps_its_own_keras_home(tmp_path):
+    """`convcourse grade` of a lesson whose kernels use TensorFlow imports it once, in the job server (jobs.
+    server_modules), not in every job; each job then points that Keras at the job's own home (warm_kernels.
+    keras_home), where its kernels find the data sets, and TensorFlow's import notices stay off the terminal."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from nbgrader_course import Course
+    from convcourse import notebooks
+    from convcourse.release import nbgrader_environment
+
+    lesson = "03_pooling"
+    course = Course(tmp_path / "course", (lesson,))
+    answers = {notebooks.nbgrader_meta(c)["grade_id"]: c.source for c in notebooks.read(lesson).cells
+               if notebooks.nbgrader_meta(c).get("solution") and c.cell_type == "code"}
+    first = next(iter(answers))
+    answers[first] += ("\nimport os\nfrom keras.src.backend import config\n"
+                       "print('own keras home', config.keras_home() == os.path.join(os.environ['HOME'], '.keras'))")
+    course.submit("ada", lesson, notebooks.with_answers(notebooks.read(lesson, release=True), answers))
+    process = subprocess.Popen([sys.executable, "-m", "convcourse.cli", "grade", lesson, "--no-canary", "--jobs", "1"],
+                               cwd=course.root, env=nbgrader_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    server_holds_tensorflow = False
+    while process.poll() is None and not server_holds_tensorflow:
+        for child in psutil.Process(process.pid).children():
+            try:
+                if "multiprocessing.forkserver" in " ".join(child.cmdline()):
+                    server_holds_tensorflow = any("tensorflow" in m.path for m in child.memory_maps())
+            except psutil.Error:
+                pass
+        time.sleep(0.5)
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, out + err
+    assert server_holds_tensorflow, "the job server imported TensorFlow"
+    assert "cpu_feature_guard" not in err and "oneDNN" not in err, err
+    graded = (course.root / "autograded" / "ada" / lesson / f"{lesson}.ipynb").read_text()
+    assert "own keras home True" in graded

@@ -102,7 +102,7 @@ def grade(args) -> int:
     results: list[GradingResult] = []
     progress = Progress(len(jobs))
     if not args.dask:
-        start_job_server()
+        start_job_server(args.lesson)
     executor, closer = _executor(args)
     futures = {executor.submit(grade_student, job): job for job in watch.jobs + jobs}
     grader_errors = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import os
 import shutil
 import signal
@@ -53,20 +54,60 @@ _PRELOAD = ["convcourse.grading.run_nbgrader", "convcourse.grading.preprocessors
 STOP = threading.Event()
 
 
-def start_job_server() -> None:
-    """Start the forkserver now, deaf to Ctrl-C while it preloads (seconds): the command stops the jobs
-    itself (STOP), and a KeyboardInterrupt in the server's imports would only print a traceback.
-    Call from the main thread; each job restores the usual Ctrl-C (run_nbgrader.grade_in_process)."""
+def start_job_server(lesson: str) -> None:
+    """Start the forkserver now, with what every job of ``lesson`` imports (``server_modules``), deaf to
+    Ctrl-C while it preloads (seconds): the command stops the jobs itself (STOP), and a KeyboardInterrupt
+    in the server's imports would only print a traceback. A server that loads TensorFlow gets no terminal:
+    TensorFlow announces its CPU's features when imported. Call from the main thread, before any other
+    starts; each job restores the usual Ctrl-C and has a log of its own (run_nbgrader.grade_in_process)."""
+    modules = server_modules(lesson)
+    multiprocessing.resource_tracker.ensure_running()  # not the server: its warnings keep the terminal
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    terminal = os.dup(2)
     try:
-        _ensure_job_server()
+        if modules != _PRELOAD:
+            with open(os.devnull, "wb") as nowhere:
+                os.dup2(nowhere.fileno(), 2)
+        _ensure_job_server(modules)
     finally:
+        os.dup2(terminal, 2)
+        os.close(terminal)
         signal.signal(signal.SIGINT, previous)
 
 
-def _ensure_job_server() -> None:
-    """The forkserver, started with the job's modules preloaded (set here, when jobs run, not on import)."""
-    _FORKS.set_forkserver_preload(_PRELOAD)
+def server_modules(lesson: str) -> list[str]:
+    """What the job server imports for ``lesson``: nbgrader and the warm kernels' modules, and for a lesson
+    whose kernels use TensorFlow, TensorFlow and Keras too, once for every job instead of once in each
+    (2-2.5 s apiece), where Keras imported here is configured as it is in a job's own fresh Keras home."""
+    if lesson in TENSORFLOW_LESSONS and _keras_settings_are_the_defaults():
+        return [*_PRELOAD, *TENSORFLOW_MODULES]
+    return _PRELOAD
+
+
+# keras.json as Keras writes it into a new home: what every job's kernels have (each job has a home of its own).
+KERAS_DEFAULTS = {"floatx": "float32", "epsilon": 1e-07, "backend": "tensorflow", "image_data_format": "channels_last"}
+
+
+def _keras_settings_are_the_defaults() -> bool:
+    """Whether Keras, imported with this process's environment, is set up as in a job's fresh home. Keras reads
+    its backend and keras.json once, on import; an instructor's own choices must not reach the kernels."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return False
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
+    try:
+        settings = json.loads((home / "keras.json").read_text())
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return isinstance(settings, dict) and all(KERAS_DEFAULTS.get(key, object()) == value
+                                              for key, value in settings.items())
+
+
+def _ensure_job_server(modules: list[str] = _PRELOAD) -> None:
+    """The forkserver, started with ``modules`` preloaded (set here, when jobs run, not on import); once it
+    runs, a later call changes nothing."""
+    _FORKS.set_forkserver_preload(modules)
     multiprocessing.forkserver.ensure_running()
 
 

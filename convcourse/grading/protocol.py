@@ -37,9 +37,10 @@ class Limits:
 # The capstone's graded cell trains a network for a minute or two; everything else runs in seconds.
 LONG_LESSONS = {"06_capstone": Limits(cell_timeout=600, time_limit=1800)}
 
-# Lessons whose kernels import TensorFlow (their set-up cells or checks): the job's process imports it once, before
-# it forks the kernels' zygote, for the re-check and the warm kernels alike (run_nbgrader.py). Only imported: a
-# process that has run a TensorFlow operation cannot be forked safely (benchmarks/fork_after_tensorflow.py).
+# Lessons whose kernels import TensorFlow (their set-up cells or checks): the job server imports it once per run
+# (jobs.server_modules), or else each job's process before it forks the kernels' zygote (run_nbgrader.py), for the
+# re-check and the warm kernels alike. Only imported: a process that has run a TensorFlow operation cannot be
+# forked safely (benchmarks/fork_after_tensorflow.py).
 TENSORFLOW_LESSONS = frozenset({"03_pooling", "04_filters_to_layers", "05_cnn_in_keras", "06_capstone"})
 TENSORFLOW_MODULES = ("tensorflow", "keras")
 

@@ -21,7 +21,7 @@ from nbgrader.apps.nbgraderapp import main as nbgrader_main
 
 from .process_tree import adopt_orphans, kill_descendants
 from .protocol import FEEDBACK_FAILED, ZYGOTE_ENV
-from .warm_kernels import preload, start_zygote
+from .warm_kernels import keras_home, preload, start_zygote
 
 
 def _run_app(app_class, argv: list[str]) -> bool:
@@ -44,7 +44,7 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
     """The body of a job's process: autograde, then feedback; the exit code says how it went.
 
     ``warm_modules``: the lesson's libraries beyond ``WARM_MODULES`` (TensorFlow for the Keras lessons), imported
-    here once for the re-check and, through the fork, for the kernels' zygote."""
+    here (unless the job server has them already) for the re-check and, through the fork, the kernels' zygote."""
     adopt_orphans(dies_with_parent=True)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
@@ -53,8 +53,8 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.clear()
     os.environ.update(environment)  # the job's, which are the kernels': Keras reads KERAS_HOME on import
-    # Once per job, for the re-check and (through the fork) the kernels' zygote alike: the re-check used to import
-    # TensorFlow again after the kernel's cells had run (about 4 s).
+    keras_home(environment["KERAS_HOME"])  # for a Keras the job server imported with the instructor's
+    # For the re-check and (through the fork) the kernels' zygote alike; nothing when the job server has them.
     preload(warm_modules)
     if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see
         try:

@@ -49,6 +49,15 @@ def preload(modules) -> None:
             pass
 
 
+def keras_home(home: str) -> None:
+    """Point a Keras that was imported before this process had its job's environment (by the job server) at
+    ``home``: its kernels find the data sets there, in the job's private home. Keras reads KERAS_HOME only on
+    import, into a private variable of its config module (tests/test_warm_kernels.py fails when it moves)."""
+    config = sys.modules.get("keras.src.backend.config")
+    if config is not None:
+        config._KERAS_DIR = home
+
+
 def start_zygote(socket_path: str) -> int:
     """Fork the zygote (it dies with this process); return its pid once it listens at ``socket_path``.
 
