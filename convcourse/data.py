@@ -158,14 +158,21 @@ def fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np
     return (x_train, y_train), (x_test, y_test), FASHION_MNIST_CLASSES
 
 
-def cache_folders() -> dict[str, Path]:
+def keras_home() -> Path:
+    """Keras's home as Keras finds it in this process's environment: ``$KERAS_HOME``, else ``~/.keras``."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+
+
+def cache_folders(offline: str | os.PathLike | None = None) -> dict[str, Path]:
     """Where each public data set is kept for this user: Keras's Fashion-MNIST folder and SciPy's
-    ``scipy-data``, in ``$CONVCOURSE_OFFLINE_DATA`` when that is set, else in the libraries' caches
-    (KERAS_HOME and XDG_CACHE_HOME respected)."""
-    offline = os.environ.get("CONVCOURSE_OFFLINE_DATA")
-    keras_home = Path(offline) / "keras" if offline else Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    xdg_cache = Path(offline) / "cache" if offline else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return {"fashion_mnist": keras_home / "datasets" / "fashion-mnist", "ascent": xdg_cache / "scipy-data"}
+    ``scipy-data``, in the offline folder ``offline`` (by default ``$CONVCOURSE_OFFLINE_DATA``) when there is
+    one, else in the libraries' caches (KERAS_HOME and XDG_CACHE_HOME respected)."""
+    offline = offline or os.environ.get("CONVCOURSE_OFFLINE_DATA")
+    if offline:
+        keras, xdg_cache = Path(offline) / "keras", Path(offline) / "cache"
+    else:
+        keras, xdg_cache = keras_home(), Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return {"fashion_mnist": keras / "datasets" / "fashion-mnist", "ascent": xdg_cache / "scipy-data"}
 
 
 def fetch_missing() -> list[str]:
@@ -198,15 +205,15 @@ def offline_environment(shared_data: str | os.PathLike, keras_home: str | os.Pat
     and ``keras/datasets/fashion-mnist/*.gz``. Keras writes ``keras.json`` into its home,
     so ``keras_home`` must be writable; it gets a symlink to the Fashion-MNIST folder.
     """
-    shared_data = Path(shared_data).resolve()
+    shared = cache_folders(Path(shared_data).resolve())
     link = Path(keras_home) / "datasets" / "fashion-mnist"
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.exists():
         try:
-            link.symlink_to(shared_data / "keras" / "datasets" / "fashion-mnist", target_is_directory=True)
+            link.symlink_to(shared["fashion_mnist"], target_is_directory=True)
         except FileExistsError:  # another process (a parallel test worker) made it first
             pass
-    return {"XDG_CACHE_HOME": str(shared_data / "cache"), "KERAS_HOME": str(Path(keras_home).resolve())}
+    return {"XDG_CACHE_HOME": str(shared["ascent"].parent), "KERAS_HOME": str(Path(keras_home).resolve())}
 
 
 def use_offline_data(keras_home: str | os.PathLike, fallback: str | os.PathLike | None = None) -> Path | None:

@@ -301,9 +301,9 @@ def _data_sets_of_its_own(folder: Path) -> dict[str, str]:
     the jobs copy into each kernel's home (poisons_the_data_sets must not reach them)."""
     from convcourse import data
 
+    copies = data.cache_folders(offline=folder)
     for name, source in data.cache_folders().items():
-        target = folder / ("keras/datasets/fashion-mnist" if name == "fashion_mnist" else "cache/scipy-data")
-        shutil.copytree(source, target)
+        shutil.copytree(source, copies[name])
     return {**nbgrader_environment(), "CONVCOURSE_OFFLINE_DATA": str(folder)}
 
 

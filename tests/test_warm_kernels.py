@@ -341,7 +341,7 @@ def test_a_confined_kernel_holds_no_capabilities(job_folder, request, warm):
 def test_a_keras_lesson_s_job_server_holds_tensorflow_and_each_job_keeps_its_own_keras_home(tmp_path):
     """`convcourse grade` of a lesson whose kernels use TensorFlow imports it once, in the job server (jobs.
     server_modules), not in every job; each job then points that Keras at the job's own home (warm_kernels.
-    keras_home), where its kernels find the data sets, and TensorFlow's import notices stay off the terminal."""
+    point_keras_at), where its kernels find the data sets, and TensorFlow's import notices stay off the terminal."""
     sys.path.insert(0, str(Path(__file__).parent))
     from nbgrader_course import Course
     from convcourse import notebooks

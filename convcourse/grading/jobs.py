@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 import psutil
 
-from convcourse.data import cache_folders
+from convcourse.data import cache_folders, keras_home
 from convcourse.notebooks import grade_id
 
 from .process_tree import kill_all
@@ -93,9 +93,8 @@ def _keras_settings_are_the_defaults() -> bool:
     its backend and keras.json once, on import; an instructor's own choices must not reach the kernels."""
     if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         return False
-    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
     try:
-        settings = json.loads((home / "keras.json").read_text())
+        settings = json.loads((keras_home() / "keras.json").read_text())
     except FileNotFoundError:
         return True
     except (OSError, ValueError):

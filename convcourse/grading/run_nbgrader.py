@@ -21,7 +21,7 @@ from nbgrader.apps.nbgraderapp import main as nbgrader_main
 
 from .process_tree import adopt_orphans, kill_descendants
 from .protocol import FEEDBACK_FAILED, ZYGOTE_ENV
-from .warm_kernels import keras_home, preload, start_zygote
+from .warm_kernels import point_keras_at, preload, start_zygote
 
 
 def _run_app(app_class, argv: list[str]) -> bool:
@@ -53,7 +53,7 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.clear()
     os.environ.update(environment)  # the job's, which are the kernels': Keras reads KERAS_HOME on import
-    keras_home(environment["KERAS_HOME"])  # for a Keras the job server imported with the instructor's
+    point_keras_at(environment["KERAS_HOME"])  # for a Keras the job server imported with the instructor's
     # For the re-check and (through the fork) the kernels' zygote alike; nothing when the job server has them.
     preload(warm_modules)
     if ZYGOTE_ENV in environment:  # before this process reads anything a kernel must not see

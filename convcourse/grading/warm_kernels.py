@@ -49,7 +49,7 @@ def preload(modules) -> None:
             pass
 
 
-def keras_home(home: str) -> None:
+def point_keras_at(home: str) -> None:
     """Point a Keras that was imported before this process had its job's environment (by the job server) at
     ``home``: its kernels find the data sets there, in the job's private home. Keras reads KERAS_HOME only on
     import, into a private variable of its config module (tests/test_warm_kernels.py fails when it moves)."""
