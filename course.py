@@ -98,7 +98,9 @@ def _installer(python: Path) -> list:
         except subprocess.CalledProcessError:
             uv = None
     if uv is not None:
-        return [uv, "pip", "install", "--python", python]
+        # Bytecode now, as pip writes it: graded kernels cannot write it into the read-only environment, and
+        # with PYTHONDONTWRITEBYTECODE no process would, so each would compile TensorFlow's modules again.
+        return [uv, "pip", "install", "--compile-bytecode", "--python", python]
     return [python, "-m", "pip", "install"]
 
 
