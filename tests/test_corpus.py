@@ -3,7 +3,8 @@ points it should, with a message that names it; every correct alternative, and t
 
 The fast tests run the test cells (with their hidden tests) in-process; the slow ones hand the same
 submissions to real nbgrader, one `convcourse grade` per lesson (nbgrader's autograde for each student,
-in parallel; test_grade_command.py proves it scores as stock serial autograde does), and read the gradebook.
+in parallel; test_grade_command.py proves it scores as stock serial autograde does), and read the gradebook
+(lesson 01's cases are students of test_grade_command.py's class).
 
 Each student nbgrader grades costs a kernel, TensorFlow's import and (lesson 05) a training run, so the slow
 test hands in several cases as one student where that hides nothing: plan_submissions puts cases together
@@ -214,8 +215,8 @@ REFERENCE = "reference"
 # re-checks load TensorFlow (their checks compare with Keras) and lesson 05's submissions each train. So
 # through nbgrader they get a subset: every correct alternative (for 05 the seed page's style and imported
 # layer names too, whose warnings on stderr must cost nothing) and mistakes
-# that between them fail every graded test cell; the fast tier above runs every case. Lesson 01 goes
-# through nbgrader whole. The subsets are then handed in combined (plan_submissions); the last name of
+# that between them fail every graded test cell; the fast tier above runs every case. Lesson 01's cases
+# go through nbgrader whole, in test_grade_command.py's class. The subsets are then handed in combined (plan_submissions); the last name of
 # 02, 04 and 05 rides along in a submission that is graded anyway, so it costs no extra student.
 NBGRADER_SUBSET = {
     "02_whole_image": {"conv_output_size_off_by_one", "correlate2d_convolve", "pad2d_top_left", "to_display_wraps",
@@ -382,7 +383,9 @@ def test_combined_submission_loses_exactly_its_cases_points(submission: tuple[Ca
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lesson", LESSONS)
+# Lesson 01's cases are students of test_grade_command.py's class, graded by `convcourse grade` and by stock
+# nbgrader: there each loses exactly its points, and its CSV row carries the mistake's whole message.
+@pytest.mark.parametrize("lesson", [lesson for lesson in LESSONS if lesson != "01_one_pixel"])
 def test_nbgrader_grades_the_corpus(tmp_path, lesson):
     submissions = _nbgrader_submissions(lesson)
     course = Course(tmp_path / "course", (lesson,))

@@ -49,18 +49,15 @@ def test_tensorflow_log_lines_on_stderr_cost_no_points_but_other_stderr_does(tmp
             "_ = sys.stderr.write('To enable the following instructions: AVX2 FMA, in other operations, rebuild "
             "TensorFlow with the appropriate compiler flags.\\n')")),
         _graded("other_stderr", "import sys\n_ = sys.stderr.write('something went wrong\\n')"),
-        _graded("sleeps_past_the_timeout", "import time\ntime.sleep(300)"),
-        _graded("runs_after_the_timeout", "assert 1 + 1 == 2"),
     ], metadata={"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}})
     nbformat.write(notebook, lesson / "99_stderr.ipynb")
     course.nbgrader("generate_assignment", "99_stderr", "--force")
     course.submit("student", "99_stderr", course.release_notebook("99_stderr"))
     course.nbgrader("autograde", "99_stderr", "--create", "--force", "--Execute.timeout=40")  # room for TensorFlow's import on a loaded machine
     scores = course.cell_scores("student", "99_stderr")
-    assert scores == {"imports_tensorflow": 1, "tensorflow_log_lines": 1, "other_stderr": 0,
-                      "sleeps_past_the_timeout": 0, "runs_after_the_timeout": 1}
-    assert "Timeout" in error_text(course.autograded_notebook("student", "99_stderr"), "sleeps_past_the_timeout") \
-        or "interrupted" in str(course.autograded_notebook("student", "99_stderr").cells[3].outputs).lower()
+    assert scores == {"imports_tensorflow": 1, "tensorflow_log_lines": 1, "other_stderr": 0}
+    # A cell past the timeout scores 0 and the next still runs: nbgrader's own timeout tests, run with the
+    # course's ResilientExecute in its place (test_nbgrader_suite.py), and the hanging hostile cases.
 
 
 def _solution(lesson: str) -> nbformat.NotebookNode:
