@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from convcourse import notebooks
-from convcourse.grading.command import _executor, limits_for
+from convcourse.grading.command import limits_for
 from convcourse.grading.jobs import _place_submission, folder_bytes
 from convcourse.grading.kernel_guard import NOTICE, CappedStream
 from convcourse.grading.protocol import LONG_LESSONS, GradingJob, Limits
@@ -224,18 +224,3 @@ def test_the_job_server_imports_tensorflow_for_keras_lessons_only_where_keras_wo
     (tmp_path / "keras.json").unlink()
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     assert "tensorflow" not in server_modules("05_cnn_in_keras")
-
-
-def test_ctrl_c_reaches_the_main_thread_not_the_threads_that_wait_on_jobs():
-    """The main thread stops the run on Ctrl-C (KeyboardInterrupt); a SIGINT that Linux handed to a pool thread
-    instead could go unnoticed and the run went on. So every thread of the pool blocks it."""
-    import signal
-    from argparse import Namespace
-
-    pool, close = _executor(Namespace(dask=None, jobs=2))
-    try:
-        masks = [pool.submit(signal.pthread_sigmask, signal.SIG_BLOCK, []) for _ in range(4)]
-        assert all(signal.SIGINT in mask.result(timeout=30) for mask in masks)
-    finally:
-        close()
-    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import sys
 import time
@@ -250,16 +249,8 @@ def _executor(args) -> tuple[Executor, callable]:
 
         client = Client(args.dask)
         return client.get_executor(pure=False), client.close
-    # Each job waits on its own nbgrader process, in a thread that leaves Ctrl-C to the main thread.
-    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs), initializer=_leave_ctrl_c_to_the_main_thread)
+    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))  # each job waits on its own nbgrader process
     return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _leave_ctrl_c_to_the_main_thread() -> None:
-    """Python runs signal handlers in the main thread only. A SIGINT that Linux hands to another thread sets
-    a flag the main thread may never look at (seen in a test: the run went on and exited 0),
-    so the pool's threads block it and Linux delivers it to the main thread, waking its wait at once."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 class Progress:

@@ -51,7 +51,6 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
     os.dup2(log, 2)
     # Ctrl-C as usual from here on, its traceback in the log (the server was started deaf to it: jobs.py)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # if forked from a thread that blocked it
     os.environ.clear()
     os.environ.update(environment)  # the job's, which are the kernels': Keras reads KERAS_HOME on import
     point_keras_at(environment["KERAS_HOME"])  # for a Keras the job server imported with the instructor's
