@@ -246,7 +246,10 @@ class Supervisor:
         lesson = self.workspace.job.lesson
         spec = dict(folder=str(self.workspace.root), environment=self.workspace.environment(),
                     log_path=str(log_path), autograde_argv=autograde, feedback_argv=feedback,
-                    warm_modules=list(TENSORFLOW_MODULES) if lesson in TENSORFLOW_LESSONS else [])
+                    warm_modules=list(TENSORFLOW_MODULES) if lesson in TENSORFLOW_LESSONS else [],
+                    # A command started deaf to Ctrl-C (from a script, in the background) keeps its jobs deaf too:
+                    # a Ctrl-C only they heard would end their students as "crashed" while the run went on.
+                    ctrl_c=signal.getsignal(signal.SIGINT) is not signal.SIG_IGN)
         process = self._start(spec)
         self._started.append(psutil.Process(process.pid))
         outcome = self._watch(process, log_path)

@@ -40,7 +40,7 @@ def _run_app(app_class, argv: list[str]) -> bool:
 
 
 def grade_in_process(folder: str, environment: dict[str, str], log_path: str, autograde_argv: list[str],
-                     feedback_argv: list[str] | None, warm_modules: list[str] = ()) -> None:
+                     feedback_argv: list[str] | None, warm_modules: list[str] = (), ctrl_c: bool = True) -> None:
     """The body of a job's process: autograde, then feedback; the exit code says how it went.
 
     ``warm_modules``: the lesson's libraries beyond ``WARM_MODULES`` (TensorFlow for the Keras lessons), imported
@@ -49,8 +49,10 @@ def grade_in_process(folder: str, environment: dict[str, str], log_path: str, au
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    # Ctrl-C as usual from here on, its traceback in the log (the server was started deaf to it: jobs.py)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Ctrl-C as usual from here on, its traceback in the log (the server was started deaf to it: jobs.py),
+    # unless the command that runs this job does not listen to it either (``ctrl_c``).
+    if ctrl_c:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.clear()
     os.environ.update(environment)  # the job's, which are the kernels': Keras reads KERAS_HOME on import
     point_keras_at(environment["KERAS_HOME"])  # for a Keras the job server imported with the instructor's
