@@ -97,6 +97,15 @@ def test_the_environment_comes_with_bytecode_for_what_kernels_import():
         assert len(missing) <= len(files) // 20, f"{module.__name__}: no bytecode for {len(missing)} of {len(files)}"
 
 
+def test_nbformat_loads_without_building_grammars():
+    """jsonschema imports rfc3987-syntax when it is there, which builds Lark parsers for 1.5 s in every process
+    that loads nbformat (each nbgrader command, server and grading run): pyproject.toml keeps it out."""
+    loaded = subprocess.run([sys.executable, "-c", "import sys, nbformat; print(sorted({'rfc3987_syntax', 'lark'} "
+                             "& set(sys.modules)))"], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", (f"nbformat's import loaded {loaded}; an environment built before the lock left "
+                            "rfc3987-syntax out keeps it: .venv/bin/uv pip uninstall rfc3987-syntax lark")
+
+
 @pytest.mark.slow
 def test_the_lock_resolves_for_every_supported_platform_and_python():
     """The exact pins install on each platform: uv resolves the dev lock for each, using the package index.
